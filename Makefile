@@ -1,0 +1,159 @@
+# probekit build. `make` builds the library, examples and tests into $(BUILD);
+# `make check` installs missing packages, builds, and runs every suite (plain
+# and ASan+UBSan); `make demo` traces a bundled program; `make bench` measures.
+
+ARCH     ?= x86_64
+BUILD    ?= build
+PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
+INCDIR   ?= $(PREFIX)/include
+PCDIR    ?= $(LIBDIR)/pkgconfig
+VERSION  := 0.1.0
+CC       ?= gcc
+CXX      ?= g++
+
+# SAN=1 builds everything with AddressSanitizer and UBSan into its own tree.
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+BASEFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -Iinclude -Isrc -Isrc/arch/$(ARCH) \
+	-D_GNU_SOURCE $(SANFLAGS)
+# The trap path must not call into libc (memcpy for loops, stack protector
+# checks): those would be unprobeable and re-entrant from a signal handler.
+LIBFLAGS := $(BASEFLAGS) -fno-tree-loop-distribute-patterns -fno-stack-protector
+LDLIBS_LIB := -lZydis -lelf -ldl -lpthread
+
+LIB_C   := $(wildcard src/core/*.c src/sym/*.c src/text/*.c src/arch/$(ARCH)/*.c)
+LIB_S   := $(wildcard src/arch/$(ARCH)/*.S)
+LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_S:%.S=$(BUILD)/obj/%.o)
+
+SHLIB   := $(BUILD)/libprobekit.so
+STLIB   := $(BUILD)/libprobekit.a
+
+TEST_C     := $(wildcard tests/test_*.c)
+TEST_CXX   := $(wildcard tests/test_*.cc)
+TEST_ASM   := $(wildcard tests/asm/*.S)
+TEST_BIN   := $(TEST_C:tests/%.c=$(BUILD)/tests/%) $(TEST_CXX:tests/%.cc=$(BUILD)/tests/%)
+TEST_ASM_OBJ := $(TEST_ASM:%.S=$(BUILD)/obj/%.o)
+TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+
+EXAMPLE_C   := $(wildcard examples/*.c)
+EXAMPLE_SO  := $(EXAMPLE_C:examples/%.c=$(BUILD)/examples/%.so)
+DEMO_C      := $(wildcard demo/*.c)
+DEMO_BIN    := $(DEMO_C:demo/%.c=$(BUILD)/demo/%)
+
+.PHONY: all lib tests examples install uninstall check demo bench deps clean format cppcheck
+all: lib examples tests
+
+lib: $(SHLIB) $(STLIB)
+
+# The library's code goes into one section, pk_text, so that the linker's
+# __start_pk_text/__stop_pk_text bound it for the blacklist, whether the
+# library is linked shared or static.
+TO_PK_TEXT = objcopy --rename-section .text=pk_text,alloc,load,readonly,code,contents
+
+$(BUILD)/obj/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LIBFLAGS) -fno-reorder-blocks-and-partition -MMD -MP -c $< -o $@.tmp
+	$(TO_PK_TEXT) $@.tmp $@ && rm -f $@.tmp
+
+$(BUILD)/obj/src/%.o: src/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -MMD -MP -c $< -o $@.tmp
+	$(TO_PK_TEXT) $@.tmp $@ && rm -f $@.tmp
+
+$(BUILD)/obj/tests/%.o: tests/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -c $< -o $@
+
+$(SHLIB): $(LIB_OBJ) src/probekit.map
+	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,--version-script=src/probekit.map -Wl,-z,now \
+		-Wl,-soname,libprobekit.so.0 $(SANFLAGS) $(LDLIBS_LIB)
+
+$(STLIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Tests link the static library so that they can reach internal functions.
+TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests
+$(BUILD)/tests/%: tests/%.c $(STLIB) $(TEST_ASM_OBJ) tests/pk_test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(STLIB) $(LDLIBS_LIB) -lz -lm
+
+$(BUILD)/tests/%: tests/%.cc $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CFLAGS) -std=gnu++17 $(WARN) -Iinclude -Isrc -Itests $(SANFLAGS) -o $@ $< \
+		$(STLIB) $(LDLIBS_LIB)
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -o $@ $< -lz -ldl
+
+tests: $(TEST_BIN) $(TEST_HELPERS)
+
+# Examples are "modules": shared objects preloaded into an unmodified program,
+# registering their probes in a constructor (module_init) and removing them in
+# a destructor (module_exit).
+$(BUILD)/examples/%.so: examples/%.c $(SHLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -fPIC -shared -o $@ $< \
+		-L$(BUILD) -lprobekit -Wl,-rpath,'$$ORIGIN/..' $(SANFLAGS)
+
+$(BUILD)/demo/%: demo/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -std=gnu11 $(WARN) -fno-inline -o $@ $<
+
+examples: $(EXAMPLE_SO) $(DEMO_BIN)
+
+probekit.pc: probekit.pc.in
+	@true
+
+$(BUILD)/probekit.pc: probekit.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: lib $(BUILD)/probekit.pc
+	install -d $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PCDIR)
+	install -m 644 include/probekit.h $(DESTDIR)$(INCDIR)/
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libprobekit.so.$(VERSION)
+	ln -sf libprobekit.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libprobekit.so.0
+	ln -sf libprobekit.so.0 $(DESTDIR)$(LIBDIR)/libprobekit.so
+	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(BUILD)/probekit.pc $(DESTDIR)$(PCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(INCDIR)/probekit.h $(DESTDIR)$(LIBDIR)/libprobekit.* \
+		$(DESTDIR)$(PCDIR)/probekit.pc
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) all BUILD=build/asan SAN=1
+	@scripts/run-tests.sh
+
+demo: deps
+	$(MAKE) all
+	@scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) -C bench BUILD=$(abspath $(BUILD))
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
+
+cppcheck:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Isrc -Isrc/arch/$(ARCH) \
+		-D__x86_64__ src
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: MIT
+/*
+ * x86-64 probe mechanism: int3 traps, out-of-line slots, fault translation.
+ *
+ * A hit is a SIGTRAP from the int3 over the probed instruction's first
+ * byte. The handler runs the pre_handlers on registers taken from the
+ * ucontext, then resumes the thread in the site's slot (where the displaced
+ * instruction runs relocated and jumps back) or, for an instruction that
+ * cannot run elsewhere, emulates it on the registers. No trap-flag single
+ * step is ever used: post handlers run from a stub the slot falls into.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define INT3 0xcc
+
+/* The program's own dispositions, to pass on what is not ours. */
+static struct sigaction prev_act[NSIG];
+static const int trap_signals[] = {SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+
+unsigned long pk_xsave_size; /* used by entry.S */
+void pk_post_entry(void);
+void pk_rethook_trampoline(void);
+
+long pk_syscall6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+PK_API int pk_read_nofault(void *dst, const void *src, size_t n)
+{
+	struct iovec l = {dst, n}, r = {(void *)src, n};
+	long got;
+
+	if (!n)
+		return 0;
+	/* The kernel does the copy and reports a bad address instead of faulting us. */
+	got = pk_syscall6(SYS_process_vm_readv, pk_sys(SYS_getpid, 0, 0, 0), (long)&l, 1, (long)&r,
+			  1, 0);
+	return got == (long)n ? 0 : -EFAULT;
+}
+
+static void uc_to_regs(const ucontext_t *uc, struct pk_regs *r)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+
+	r->r15 = g[REG_R15];
+	r->r14 = g[REG_R14];
+	r->r13 = g[REG_R13];
+	r->r12 = g[REG_R12];
+	r->bp = g[REG_RBP];
+	r->bx = g[REG_RBX];
+	r->r11 = g[REG_R11];
+	r->r10 = g[REG_R10];
+	r->r9 = g[REG_R9];
+	r->r8 = g[REG_R8];
+	r->ax = g[REG_RAX];
+	r->cx = g[REG_RCX];
+	r->dx = g[REG_RDX];
+	r->si = g[REG_RSI];
+	r->di = g[REG_RDI];
+	r->orig_ax = (unsigned long)-1;
+	r->ip = g[REG_RIP];
+	r->cs = g[REG_CSGSFS] & 0xffff;
+	r->flags = g[REG_EFL];
+	r->sp = g[REG_RSP];
+	r->ss = 0x2b;
+}
+
+static void regs_to_uc(const struct pk_regs *r, ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	g[REG_R15] = r->r15;
+	g[REG_R14] = r->r14;
+	g[REG_R13] = r->r13;
+	g[REG_R12] = r->r12;
+	g[REG_RBP] = r->bp;
+	g[REG_RBX] = r->bx;
+	g[REG_R11] = r->r11;
+	g[REG_R10] = r->r10;
+	g[REG_R9] = r->r9;
+	g[REG_R8] = r->r8;
+	g[REG_RAX] = r->ax;
+	g[REG_RCX] = r->cx;
+	g[REG_RDX] = r->dx;
+	g[REG_RSI] = r->si;
+	g[REG_RDI] = r->di;
+	g[REG_RIP] = r->ip;
+	g[REG_EFL] = r->flags;
+	g[REG_RSP] = r->sp;
+}
+
+/* Hand a signal that is not ours to what the program had installed. */
+static void pass_on(int sig, siginfo_t *si, ucontext_t *uc, int synthetic)
+{
+	const struct sigaction *a = &prev_act[sig];
+
+	if (a->sa_flags & SA_SIGINFO) {
+		a->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN) {
+		a->sa_handler(sig);
+		return;
+	}
+	/*
+	 * Default action: restore it and let the signal happen again. A real
+	 * fault re-executes and re-faults; an int3 or an emulated fault does
+	 * not, so send the signal (unblocked in our handler) ourselves.
+	 */
+	{
+		/* The kernel's layout (handler, flags, restorer, mask); SIG_DFL is all zero. */
+		unsigned long dfl[4] = {0, 0, 0, 0};
+
+		pk_syscall6(SYS_rt_sigaction, sig, (long)dfl, 0, 8, 0, 0);
+		if (sig == SIGTRAP || synthetic)
+			pk_sys(SYS_tgkill, pk_sys(SYS_getpid, 0, 0, 0), pk_sys(SYS_gettid, 0, 0, 0),
+			       sig);
+	}
+}
+
+static void emulation_fault(struct pk_site *site, ucontext_t *uc, struct pk_regs *regs,
+			    uint64_t fault_addr, struct pk_thread *t)
+{
+	siginfo_t si;
+	size_t i;
+
+	regs->ip = site->addr;
+	if (pk_dispatch_fault(site, regs, SIGSEGV, t)) {
+		regs_to_uc(regs, uc);
+		return;
+	}
+	regs_to_uc(regs, uc);
+	for (i = 0; i < sizeof(si); i++)
+		((volatile char *)&si)[i] = 0;
+	si.si_signo = SIGSEGV;
+	si.si_code = SEGV_MAPERR;
+	si.si_addr = (void *)fault_addr;
+	pass_on(SIGSEGV, &si, uc, 1);
+}
+
+static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	uintptr_t addr = (uintptr_t)g[REG_RIP] - 1;
+	struct pk_thread *t;
+	struct pk_site *site;
+	struct pk_regs regs;
+	uint64_t fault_addr;
+	int post;
+
+	if (si->si_code != SI_KERNEL) {
+		pass_on(sig, si, uc, 0);
+		return;
+	}
+	t = pk_thread_get();
+	pk_thread_enter(t);
+	site = pk_site_lookup(addr);
+	if (!site) {
+		pk_thread_exit(t);
+		/* Removed while this thread was trapping: run the restored instruction. */
+		if (*(volatile uint8_t *)addr != INT3) {
+			g[REG_RIP] = (greg_t)addr;
+			return;
+		}
+		pass_on(sig, si, uc, 0);
+		return;
+	}
+	uc_to_regs(uc, &regs);
+	regs.ip = addr;
+	if (pk_dispatch_pre(site, &regs, t, &post)) {
+		regs_to_uc(&regs, uc);
+		pk_thread_exit(t);
+		return;
+	}
+	if (site->arch.slot) {
+		regs.ip = (uintptr_t)site->arch.slot + (post ? PK_SLOT_POST : 0);
+		regs_to_uc(&regs, uc);
+		pk_ool = (uintptr_t)site;
+		pk_thread_exit(t);
+		return;
+	}
+	if (pk_insn_emulate(&site->arch.insn, &regs, &fault_addr)) {
+		emulation_fault(site, uc, &regs, fault_addr, t);
+		pk_thread_exit(t);
+		return;
+	}
+	if (post)
+		pk_dispatch_post(site, &regs, t);
+	regs_to_uc(&regs, uc);
+	pk_thread_exit(t);
+}
+
+/* Called from pk_post_entry once the relocated instruction has run. */
+void pk_post_dispatch(struct pk_site *site, struct pk_regs *regs)
+{
+	struct pk_thread *t = pk_thread_get();
+
+	pk_thread_enter(t);
+	pk_ool = 0;
+	regs->ip = site->addr + site->arch.insn.len;
+	pk_dispatch_post(site, regs, t);
+	pk_thread_exit(t);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)g[REG_RIP];
+	uint8_t *slot = pk_slot_base(pc);
+	struct pk_site *site = NULL;
+
+	/* Only the displaced instruction itself is the program's; translate its faults. */
+	if (slot && (pc == (uintptr_t)slot || pc == (uintptr_t)slot + PK_SLOT_POST))
+		memcpy(&site, slot + PK_SLOT_LIT_SITE, sizeof(site));
+	if (site) {
+		struct pk_thread *t = pk_thread_get();
+		struct pk_regs regs;
+
+		pk_thread_enter(t);
+		pk_ool = 0;
+		uc_to_regs(uc, &regs);
+		regs.ip = site->addr;
+		if (pk_dispatch_fault(site, &regs, sig, t)) {
+			regs_to_uc(&regs, uc);
+			pk_thread_exit(t);
+			return;
+		}
+		/* The program sees the fault where it would have happened unprobed. */
+		g[REG_RIP] = (greg_t)site->addr;
+		pk_thread_exit(t);
+	}
+	pass_on(sig, si, uc, 0);
+}
+
+static void install_handlers(void)
+{
+	struct sigaction sa;
+	size_t i;
+
+	for (i = 0; i < sizeof(trap_signals) / sizeof(trap_signals[0]); i++) {
+		int sig = trap_signals[i];
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = sig == SIGTRAP ? on_sigtrap : on_fault;
+		/*
+		 * Asynchronous signals wait until the handler is done, so that
+		 * the program's handlers never see our intermediate state; the
+		 * synchronous ones stay open: a fault or a probe hit inside a
+		 * handler must be delivered, not turned fatal by the kernel.
+		 */
+		sigfillset(&sa.sa_mask);
+		sigdelset(&sa.sa_mask, SIGTRAP);
+		sigdelset(&sa.sa_mask, SIGSEGV);
+		sigdelset(&sa.sa_mask, SIGBUS);
+		sigdelset(&sa.sa_mask, SIGFPE);
+		sigdelset(&sa.sa_mask, SIGILL);
+		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER | (sig == SIGTRAP ? 0 : SA_ONSTACK);
+		sigaction(sig, &sa, &prev_act[sig]);
+	}
+}
+
+static unsigned long xsave_size(void)
+{
+	unsigned int a, b, c, d;
+
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
+	return (b + 63) & ~63UL;
+}
+
+int arch_init(void)
+{
+	pk_xsave_size = xsave_size();
+	install_handlers();
+	return 0;
+}
+
+int arch_is_trap_byte(uint8_t b)
+{
+	return b == INT3;
+}
+
+uintptr_t arch_rethook_trampoline(void)
+{
+	return (uintptr_t)pk_rethook_trampoline;
+}
+
+int arch_check_boundary(uintptr_t func, uintptr_t addr)
+{
+	uint8_t buf[64];
+	uintptr_t pc = func;
+
+	while (pc < addr) {
+		size_t n = sizeof(buf);
+		int len;
+
+		if (pk_read_orig(pc, buf, n)) {
+			/* Near the end of a mapping: read exactly what is left of the walk. */
+			n = addr - pc < 15 ? 15 : (size_t)(addr - pc);
+			if (n > sizeof(buf) || pk_read_orig(pc, buf, n))
+				return -EFAULT;
+		}
+		len = pk_insn_length(buf, n);
+		if (len < 0)
+			return -EILSEQ;
+		pc += (uintptr_t)len;
+	}
+	return pc == addr ? 0 : -EILSEQ;
+}
+
+/* Write the slot: plain entry (insn, leave-slot marker, jump back) and post entry. */
+static int write_slot(struct pk_site *site, uint8_t *slot)
+{
+	uint8_t buf[PK_SLOT_SIZE], reloc[16];
+	const struct pk_insn *insn = &site->arch.insn;
+	uint64_t pc = (uintptr_t)slot, next = site->addr + insn->len;
+	uint64_t lit_site = pc + PK_SLOT_LIT_SITE, lit_post = pc + PK_SLOT_LIT_POST;
+	struct pk_writer w;
+	int n;
+
+	memset(buf, 0xcc, sizeof(buf));
+	pk_writer_init(&w, buf, PK_SLOT_POST, pc);
+	n = pk_insn_relocate(insn, reloc, pc);
+	if (n < 0)
+		return n;
+	pk_writer_bytes(&w, reloc, (size_t)n);
+	pk_writer_clear_fs(&w, pk_tls_ool_offset());
+	pk_writer_jmp(&w, next);
+	if (w.err)
+		return w.err == -ENOSPC ? -EOPNOTSUPP : w.err;
+
+	pk_writer_init(&w, buf + PK_SLOT_POST, PK_SLOT_LIT_SITE - PK_SLOT_POST, pc + PK_SLOT_POST);
+	n = pk_insn_relocate(insn, reloc, pc + PK_SLOT_POST);
+	if (n < 0)
+		return n;
+	pk_writer_bytes(&w, reloc, (size_t)n);
+	/* Below the red zone: the code at the probe may keep data there. */
+	pk_writer_lea_rsp(&w, -128);
+	pk_writer_push_mem(&w, lit_site);
+	pk_writer_jmp_mem(&w, lit_post);
+	if (w.err)
+		return w.err == -ENOSPC ? -EOPNOTSUPP : w.err;
+
+	pk_writer_init(&w, buf + PK_SLOT_LIT_SITE, 16, lit_site);
+	pk_writer_u64(&w, (uintptr_t)site);
+	pk_writer_u64(&w, (uintptr_t)pk_post_entry);
+	return pk_text_poke(slot, buf, sizeof(buf));
+}
+
+int arch_prepare_probe(struct pk_site *site)
+{
+	uint8_t buf[16];
+	size_t n = sizeof(buf);
+	int err;
+
+	while (n && pk_read_orig(site->addr, buf, n))
+		n--;
+	if (!n)
+		return -EFAULT;
+	err = pk_insn_decode(buf, n, site->addr, &site->arch.insn);
+	if (err)
+		return err;
+	if (site->arch.insn.kind != PK_INSN_RELOC)
+		return 0;
+	site->arch.slot = pk_slot_alloc(site->addr,
+					site->arch.insn.disp_off ? site->arch.insn.target
+								 : site->addr,
+					&err);
+	if (!site->arch.slot)
+		return err;
+	err = write_slot(site, site->arch.slot);
+	if (err) {
+		pk_slot_free(site->arch.slot);
+		site->arch.slot = NULL;
+	}
+	return err;
+}
+
+int arch_arm_probe(struct pk_site *site)
+{
+	static const uint8_t int3 = INT3;
+
+	return pk_text_poke((void *)site->addr, &int3, 1);
+}
+
+int arch_disarm_probe(struct pk_site *site)
+{
+	return pk_text_poke((void *)site->addr, site->arch.insn.bytes, 1);
+}
+
+void arch_remove_probe(struct pk_site *site)
+{
+	if (site->arch.slot)
+		pk_slot_free(site->arch.slot);
+	site->arch.slot = NULL;
+}

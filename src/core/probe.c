@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The probe registry: sites keyed by address, the probes on each, and the
+ * register / unregister / enable / disable API.
+ *
+ * Writers hold pk_lock. Readers (the trap path) walk the hash chains and the
+ * per-site probe lists without a lock: entries are published with release
+ * stores and unpublished before a quiescent wait, after which nothing can
+ * still see them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+#include "sym/sym.h"
+
+#define HASH_BITS 12
+#define HASH_SIZE (1u << HASH_BITS)
+
+pthread_mutex_t pk_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pk_site *table[HASH_SIZE];
+static int initialised;
+
+/* Registration states kept in p->pk_priv.state. */
+#define ST_REGISTERED 0x1u
+#define ST_ADDR_FROM_SYM 0x2u
+
+static unsigned int hash_addr(uintptr_t a)
+{
+	return (unsigned int)((a * 0x9e3779b97f4a7c15ULL) >> (64 - HASH_BITS));
+}
+
+struct pk_site *pk_site_lookup(uintptr_t addr)
+{
+	struct pk_site *s = pk_load(&table[hash_addr(addr)]);
+
+	while (s && s->addr != addr)
+		s = pk_load(&s->hnext);
+	return s;
+}
+
+void pk_site_foreach(void (*fn)(struct pk_site *, void *), void *arg)
+{
+	unsigned int i;
+	struct pk_site *s;
+
+	for (i = 0; i < HASH_SIZE; i++)
+		for (s = table[i]; s; s = s->hnext)
+			fn(s, arg);
+}
+
+static void site_publish(struct pk_site *s)
+{
+	unsigned int h = hash_addr(s->addr);
+
+	s->hnext = table[h];
+	pk_store(&table[h], s);
+}
+
+static void site_unpublish(struct pk_site *s)
+{
+	struct pk_site **pp = &table[hash_addr(s->addr)];
+
+	while (*pp && *pp != s)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		pk_store(pp, s->hnext);
+}
+
+int pk_read_orig(uintptr_t addr, uint8_t *buf, size_t n)
+{
+	size_t i;
+
+	if (pk_read_nofault(buf, (const void *)addr, n))
+		return -EFAULT;
+	/* Armed sites show their trap byte; decoding must see the code underneath. */
+	for (i = 0; i < n; i++) {
+		if (arch_is_trap_byte(buf[i])) {
+			struct pk_site *s = pk_site_lookup(addr + i);
+
+			if (s)
+				buf[i] = s->arch.insn.bytes[0];
+		}
+	}
+	return 0;
+}
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&pk_lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&pk_lock);
+}
+
+static void atfork_child(void)
+{
+	pk_text_atfork_child();
+	pthread_mutex_unlock(&pk_lock);
+}
+
+static int init_locked(void)
+{
+	int err;
+
+	if (initialised)
+		return 0;
+	pk_thread_init();
+	err = arch_init();
+	if (err)
+		return err;
+	err = pk_blacklist_init();
+	if (err)
+		return err;
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	initialised = 1;
+	return 0;
+}
+
+int pk_probe_is_registered(const struct pk_probe *p)
+{
+	struct pk_site *s;
+	struct pk_probe *q;
+
+	if (!p || !(p->pk_priv.state & ST_REGISTERED) || !p->pk_priv.site)
+		return 0;
+	/* The private fields may be stale copies: trust only the registry. */
+	for (s = table[hash_addr((uintptr_t)p->addr)]; s; s = s->hnext)
+		if (s == p->pk_priv.site)
+			for (q = s->probes; q; q = q->pk_priv.next)
+				if (q == p)
+					return 1;
+	return 0;
+}
+
+/* Resolve @p to an address and the function around it; check it may be probed. */
+static int resolve(struct pk_probe *p, uintptr_t *addrp)
+{
+	struct pk_sym_info si;
+	uintptr_t addr;
+	int err, prot, have_sym;
+
+	if (p->symbol_name && p->addr && (p->pk_priv.state & ST_ADDR_FROM_SYM))
+		p->addr = NULL; /* filled by an earlier registration: resolve again */
+	if (!!p->symbol_name == !!p->addr)
+		return -EINVAL;
+	if (p->symbol_name) {
+		err = pk_sym_lookup(p->symbol_name, &si);
+		if (err)
+			return err;
+		if (si.size && p->offset >= si.size)
+			return -EINVAL;
+		addr = si.start + p->offset;
+		have_sym = 1;
+	} else {
+		addr = (uintptr_t)p->addr + p->offset;
+		pk_sym_refresh();
+		have_sym = pk_sym_find(addr, &si) == 0;
+	}
+	prot = pk_text_prot(addr);
+	if (prot < 0 || !(prot & PROT_EXEC))
+		return -EFAULT;
+	if (pk_blacklisted(addr))
+		return -EINVAL;
+	if (have_sym) {
+		err = arch_check_boundary(si.start, addr);
+		if (err)
+			return err;
+	}
+	*addrp = addr;
+	return 0;
+}
+
+static void site_recount(struct pk_site *s)
+{
+	struct pk_probe *q;
+
+	s->nr_enabled = 0;
+	s->nr_post = 0;
+	for (q = s->probes; q; q = q->pk_priv.next) {
+		if (q->flags & PK_FLAG_DISABLED)
+			continue;
+		s->nr_enabled++;
+		if (q->post_handler)
+			s->nr_post++;
+	}
+}
+
+static int site_update_arming(struct pk_site *s)
+{
+	int err = 0;
+
+	site_recount(s);
+	if (s->nr_enabled && !s->armed)
+		err = arch_arm_probe(s);
+	else if (!s->nr_enabled && s->armed)
+		err = arch_disarm_probe(s);
+	if (!err)
+		s->armed = s->nr_enabled > 0;
+	return err;
+}
+
+int pk_register_locked(struct pk_probe *p)
+{
+	struct pk_site *s;
+	struct pk_probe **pp;
+	uintptr_t addr;
+	int err;
+
+	err = init_locked();
+	if (err)
+		return err;
+	if (pk_probe_is_registered(p))
+		return -EEXIST;
+	if (p->flags & ~(PK_FLAG_DISABLED | PK_FLAG_OPTIMIZED))
+		return -EINVAL;
+	p->flags &= ~PK_FLAG_OPTIMIZED;
+	err = resolve(p, &addr);
+	if (err)
+		return err;
+
+	s = pk_site_lookup(addr);
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		s->addr = addr;
+		err = arch_prepare_probe(s);
+		if (err) {
+			free(s);
+			return err;
+		}
+		site_publish(s);
+	}
+	p->pk_priv.next = NULL;
+	p->pk_priv.site = s;
+	p->pk_priv.state = ST_REGISTERED | (p->symbol_name ? ST_ADDR_FROM_SYM : 0);
+	p->addr = (void *)addr;
+	p->nmissed = 0;
+	for (pp = &s->probes; *pp; pp = &(*pp)->pk_priv.next)
+		;
+	pk_store(pp, p);
+	err = site_update_arming(s);
+	if (err) {
+		struct pk_probe *one[1] = {p};
+
+		pk_unregister_locked(one, 1);
+		return err;
+	}
+	return 0;
+}
+
+static void unlink_probe(struct pk_probe *p)
+{
+	struct pk_site *s = p->pk_priv.site;
+	struct pk_probe **pp;
+
+	for (pp = &s->probes; *pp; pp = &(*pp)->pk_priv.next) {
+		if (*pp == p) {
+			/* p keeps its next pointer: a reader standing on p still walks on. */
+			pk_store(pp, p->pk_priv.next);
+			break;
+		}
+	}
+	p->pk_priv.state &= ~ST_REGISTERED;
+	site_update_arming(s);
+	if (!s->probes)
+		site_unpublish(s);
+}
+
+void pk_unregister_locked(struct pk_probe **ps, int n)
+{
+	struct pk_site **dead;
+	int i, nd = 0;
+
+	dead = calloc((size_t)(n > 0 ? n : 1), sizeof(*dead));
+	for (i = 0; i < n; i++) {
+		struct pk_probe *p = ps[i];
+		struct pk_site *s;
+
+		if (!pk_probe_is_registered(p))
+			continue;
+		s = p->pk_priv.site;
+		unlink_probe(p);
+		if (!s->probes && dead)
+			dead[nd++] = s;
+	}
+	if (nd || n) {
+		pk_text_sync();
+		pk_wait_quiescent(NULL);
+	}
+	for (i = 0; i < nd; i++) {
+		pk_wait_quiescent(dead[i]);
+		arch_remove_probe(dead[i]);
+		free(dead[i]);
+	}
+	free(dead);
+}
+
+PK_API int pk_register_probe(struct pk_probe *p)
+{
+	int err;
+
+	if (!p || (!p->pre_handler && !p->post_handler))
+		return -EINVAL;
+	pthread_mutex_lock(&pk_lock);
+	err = pk_register_locked(p);
+	pthread_mutex_unlock(&pk_lock);
+	return err;
+}
+
+PK_API void pk_unregister_probe(struct pk_probe *p)
+{
+	pk_unregister_probes(&p, 1);
+}
+
+PK_API int pk_register_probes(struct pk_probe **ps, int num)
+{
+	int i, err;
+
+	if (!ps || num <= 0)
+		return -EINVAL;
+	for (i = 0; i < num; i++) {
+		err = pk_register_probe(ps[i]);
+		if (err) {
+			pk_unregister_probes(ps, i);
+			return err;
+		}
+	}
+	return 0;
+}
+
+PK_API void pk_unregister_probes(struct pk_probe **ps, int num)
+{
+	if (!ps || num <= 0)
+		return;
+	pthread_mutex_lock(&pk_lock);
+	pk_unregister_locked(ps, num);
+	pthread_mutex_unlock(&pk_lock);
+}
+
+static int set_disabled(struct pk_probe *p, int disabled)
+{
+	int err = -EINVAL;
+
+	pthread_mutex_lock(&pk_lock);
+	if (pk_probe_is_registered(p)) {
+		if (disabled)
+			p->flags |= PK_FLAG_DISABLED;
+		else
+			p->flags &= ~PK_FLAG_DISABLED;
+		err = site_update_arming(p->pk_priv.site);
+	}
+	pthread_mutex_unlock(&pk_lock);
+	return err;
+}
+
+PK_API int pk_disable_probe(struct pk_probe *p)
+{
+	return set_disabled(p, 1);
+}
+
+PK_API int pk_enable_probe(struct pk_probe *p)
+{
+	return set_disabled(p, 0);
+}

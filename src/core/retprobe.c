@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Return probes.
+ *
+ * The entry probe swaps the return address on the stack for an assembly
+ * trampoline, so the return costs no trap. The real address is kept in an
+ * instance on a per-thread list keyed by the stack slot it was taken from:
+ * the trampoline finds the instance whose slot is just below the stack
+ * pointer it returns with. Frames skipped by longjmp or an exception leave
+ * instances whose slot no longer holds the trampoline; those are reclaimed
+ * when the thread next enters or leaves a probed function.
+ *
+ * Instances come from a fixed pool per retprobe (maxactive of them) and go
+ * back with lock-free pushes, since both ends run in signal or trampoline
+ * context. A pool outlives its retprobe while calls are still in flight:
+ * they return normally, without a handler, and the last one frees it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct rp_pool {
+	struct pk_retprobe *rp; /* NULL once unregistered */
+	unsigned long head;     /* (tag << 32) | (index + 1) of the first free instance, 0: empty */
+	unsigned int n;
+	size_t stride;
+	size_t map_size;
+	int refs; /* 1 for the registration + 1 per instance in use */
+	unsigned int *next_free;
+	unsigned char *inst;
+};
+
+static struct pk_retprobe_instance *inst_at(struct rp_pool *pool, unsigned int i)
+{
+	return (struct pk_retprobe_instance *)(pool->inst + (size_t)i * pool->stride);
+}
+
+static void pool_unref(struct rp_pool *pool)
+{
+	if (__atomic_sub_fetch(&pool->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		pk_sys(SYS_munmap, pool, pool->map_size, 0);
+}
+
+static struct pk_retprobe_instance *pool_get(struct rp_pool *pool)
+{
+	unsigned long old = __atomic_load_n(&pool->head, __ATOMIC_ACQUIRE), neu;
+	unsigned int idx;
+
+	do {
+		idx = (unsigned int)(old & 0xffffffffu);
+		if (!idx)
+			return NULL;
+		neu = ((old >> 32) + 1) << 32 | __atomic_load_n(&pool->next_free[idx - 1],
+								 __ATOMIC_RELAXED);
+	} while (!__atomic_compare_exchange_n(&pool->head, &old, neu, 1, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	__atomic_add_fetch(&pool->refs, 1, __ATOMIC_RELAXED);
+	return inst_at(pool, idx - 1);
+}
+
+static void pool_put(struct pk_retprobe_instance *ri)
+{
+	struct rp_pool *pool = ri->pk_pool;
+	unsigned int idx = (unsigned int)(((unsigned char *)ri - pool->inst) / pool->stride) + 1;
+	unsigned long old = __atomic_load_n(&pool->head, __ATOMIC_ACQUIRE), neu;
+
+	do {
+		__atomic_store_n(&pool->next_free[idx - 1], (unsigned int)(old & 0xffffffffu),
+				 __ATOMIC_RELAXED);
+		neu = ((old >> 32) + 1) << 32 | idx;
+	} while (!__atomic_compare_exchange_n(&pool->head, &old, neu, 1, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	pool_unref(pool);
+}
+
+static struct rp_pool *pool_create(struct pk_retprobe *rp, unsigned int n)
+{
+	size_t stride = (sizeof(struct pk_retprobe_instance) + rp->data_size + 15) & ~(size_t)15;
+	size_t hdr = (sizeof(struct rp_pool) + n * sizeof(unsigned int) + 63) & ~(size_t)63;
+	size_t size = (hdr + stride * n + 4095) & ~(size_t)4095;
+	struct rp_pool *pool;
+	unsigned int i;
+
+	/* mmap, not malloc: the last reference may drop in a trampoline. */
+	pool = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pool == MAP_FAILED)
+		return NULL;
+	pool->rp = rp;
+	pool->n = n;
+	pool->stride = stride;
+	pool->map_size = size;
+	pool->refs = 1;
+	pool->next_free = (unsigned int *)(pool + 1);
+	pool->inst = (unsigned char *)pool + hdr;
+	for (i = 0; i < n; i++) {
+		pool->next_free[i] = i + 1 < n ? i + 2 : 0;
+		inst_at(pool, i)->pk_pool = pool;
+	}
+	pool->head = n ? 1 : 0;
+	return pool;
+}
+
+static int slot_holds_trampoline(unsigned long sp)
+{
+	unsigned long v;
+
+	return pk_read_nofault(&v, (const void *)sp, sizeof(v)) == 0 &&
+	       v == arch_rethook_trampoline();
+}
+
+/* Drop instances newer than the live frame at @sp whose return slot was overwritten. */
+static void reclaim_stale(struct pk_thread *t, unsigned long sp)
+{
+	while (t->ri && t->ri->pk_sp <= sp && !slot_holds_trampoline(t->ri->pk_sp)) {
+		struct pk_retprobe_instance *ri = t->ri;
+
+		t->ri = ri->pk_next;
+		pool_put(ri);
+	}
+}
+
+static int rp_pre_handler(struct pk_probe *p, struct pk_regs *regs)
+{
+	struct pk_retprobe *rp = pk_container_of(p, struct pk_retprobe, kp);
+	struct rp_pool *pool = rp->pk_priv.pool;
+	struct pk_thread *t = pk_thread_get();
+	struct pk_retprobe_instance *ri;
+	unsigned long *slot = (unsigned long *)regs->sp;
+
+	if (!t)
+		return 0;
+	reclaim_stale(t, regs->sp);
+	ri = pool_get(pool);
+	if (!ri) {
+		pk_inc(&rp->nmissed);
+		return 0;
+	}
+	ri->rp = rp;
+	ri->ret_addr = (void *)*slot;
+	ri->pk_sp = regs->sp;
+	if (rp->entry_handler && rp->entry_handler(ri, regs)) {
+		pool_put(ri);
+		return 0;
+	}
+	/* A handler that overrode the return (fault injection) already left the function. */
+	if (regs->sp != (unsigned long)slot) {
+		pool_put(ri);
+		return 0;
+	}
+	*slot = arch_rethook_trampoline();
+	ri->pk_next = t->ri;
+	t->ri = ri;
+	return 0;
+}
+
+void pk_rethook_dispatch(void *unused, struct pk_regs *regs)
+{
+	struct pk_thread *t = pk_thread_get();
+	unsigned long slot = regs->sp - 8;
+	struct pk_retprobe_instance **pp, *ri;
+	struct pk_retprobe *rp;
+
+	(void)unused;
+	pk_thread_enter(t);
+	for (pp = t ? &t->ri : NULL; pp && *pp && (*pp)->pk_sp != slot; pp = &(*pp)->pk_next)
+		;
+	if (!pp || !*pp) {
+		/* We hold no return address for this frame: nothing sane to resume. */
+		__builtin_trap();
+	}
+	ri = *pp;
+	*pp = ri->pk_next;
+	regs->ip = (unsigned long)ri->ret_addr;
+	rp = __atomic_load_n(&((struct rp_pool *)ri->pk_pool)->rp, __ATOMIC_ACQUIRE);
+	if (rp && rp->handler && !t->depth) {
+		t->depth++;
+		rp->handler(ri, regs);
+		t->depth--;
+	}
+	pool_put(ri);
+	reclaim_stale(t, regs->sp);
+	pk_thread_exit(t);
+}
+
+void pk_retprobe_thread_exit(struct pk_thread *t)
+{
+	while (t->ri) {
+		struct pk_retprobe_instance *ri = t->ri;
+
+		t->ri = ri->pk_next;
+		pool_put(ri);
+	}
+}
+
+/*
+ * An exception or a forced unwind walks the stack by return addresses; one
+ * pointing at the trampoline has no unwind info and would end the program.
+ * Put the real addresses back before the unwinder starts. The calls they
+ * belonged to then return without running their handler.
+ */
+static int unwind_pre_handler(struct pk_probe *p, struct pk_regs *regs)
+{
+	struct pk_thread *t = pk_thread_get();
+
+	(void)p;
+	(void)regs;
+	if (!t)
+		return 0;
+	while (t->ri) {
+		struct pk_retprobe_instance *ri = t->ri;
+
+		if (slot_holds_trampoline(ri->pk_sp))
+			*(unsigned long *)ri->pk_sp = (unsigned long)ri->ret_addr;
+		t->ri = ri->pk_next;
+		pool_put(ri);
+	}
+	return 0;
+}
+
+static struct pk_probe unwind_probes[] = {
+	{.symbol_name = "libgcc_s.so.1:_Unwind_RaiseException", .pre_handler = unwind_pre_handler},
+	{.symbol_name = "libgcc_s.so.1:_Unwind_ForcedUnwind", .pre_handler = unwind_pre_handler},
+	{.symbol_name = "libgcc_s.so.1:_Unwind_Resume_or_Rethrow", .pre_handler = unwind_pre_handler},
+};
+
+static void hook_unwinder_locked(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(unwind_probes) / sizeof(unwind_probes[0]); i++)
+		if (!pk_probe_is_registered(&unwind_probes[i]))
+			pk_register_locked(&unwind_probes[i]); /* absent libgcc_s: nothing to guard */
+}
+
+static int register_one_locked(struct pk_retprobe *rp)
+{
+	unsigned int n;
+	struct rp_pool *pool;
+	int err;
+
+	if (!rp || (!rp->handler && !rp->entry_handler) || rp->maxactive < 0 ||
+	    rp->data_size > 65536 || rp->kp.offset)
+		return -EINVAL;
+	if (pk_probe_is_registered(&rp->kp))
+		return -EEXIST;
+	n = (unsigned int)rp->maxactive;
+	if (!n) {
+		long cpus = sysconf(_SC_NPROCESSORS_CONF);
+
+		n = (unsigned int)(2 * cpus > 10 ? 2 * cpus : 10);
+	}
+	pool = pool_create(rp, n);
+	if (!pool)
+		return -ENOMEM;
+	rp->pk_priv.pool = pool;
+	rp->nmissed = 0;
+	rp->kp.pre_handler = rp_pre_handler;
+	rp->kp.post_handler = NULL;
+	rp->kp.pk_priv.owner = rp;
+	err = pk_register_locked(&rp->kp);
+	if (err) {
+		rp->pk_priv.pool = NULL;
+		pool_unref(pool);
+		return err;
+	}
+	hook_unwinder_locked();
+	return 0;
+}
+
+static void unregister_locked(struct pk_retprobe **rps, int num)
+{
+	struct pk_probe **kps = calloc((size_t)(num > 0 ? num : 1), sizeof(*kps));
+	int i;
+
+	if (!kps) {
+		for (i = 0; i < num; i++)
+			unregister_locked(&rps[i], 1);
+		return;
+	}
+	for (i = 0; i < num; i++)
+		kps[i] = rps[i] ? &rps[i]->kp : NULL;
+	for (i = 0; i < num; i++)
+		if (rps[i] && pk_probe_is_registered(kps[i]))
+			__atomic_store_n(&((struct rp_pool *)rps[i]->pk_priv.pool)->rp, NULL,
+					 __ATOMIC_RELEASE);
+	/* Also waits for trampolines that already loaded rp. */
+	pk_unregister_locked(kps, num);
+	for (i = 0; i < num; i++) {
+		if (rps[i] && rps[i]->pk_priv.pool && !pk_probe_is_registered(kps[i])) {
+			pool_unref(rps[i]->pk_priv.pool);
+			rps[i]->pk_priv.pool = NULL;
+		}
+	}
+	free(kps);
+}
+
+PK_API int pk_register_retprobe(struct pk_retprobe *rp)
+{
+	int err;
+
+	pthread_mutex_lock(&pk_lock);
+	err = register_one_locked(rp);
+	pthread_mutex_unlock(&pk_lock);
+	return err;
+}
+
+PK_API void pk_unregister_retprobe(struct pk_retprobe *rp)
+{
+	pk_unregister_retprobes(&rp, 1);
+}
+
+PK_API int pk_register_retprobes(struct pk_retprobe **rps, int num)
+{
+	int i, err;
+
+	if (!rps || num <= 0)
+		return -EINVAL;
+	for (i = 0; i < num; i++) {
+		err = pk_register_retprobe(rps[i]);
+		if (err) {
+			pk_unregister_retprobes(rps, i);
+			return err;
+		}
+	}
+	return 0;
+}
+
+PK_API void pk_unregister_retprobes(struct pk_retprobe **rps, int num)
+{
+	if (!rps || num <= 0)
+		return;
+	pthread_mutex_lock(&pk_lock);
+	unregister_locked(rps, num);
+	pthread_mutex_unlock(&pk_lock);
+}
+
+PK_API int pk_disable_retprobe(struct pk_retprobe *rp)
+{
+	return rp ? pk_disable_probe(&rp->kp) : -EINVAL;
+}
+
+PK_API int pk_enable_retprobe(struct pk_retprobe *rp)
+{
+	return rp ? pk_enable_probe(&rp->kp) : -EINVAL;
+}

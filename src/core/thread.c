@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-thread state and quiescence.
+ *
+ * A probe hit arrives in a signal handler, where malloc and locks are out of
+ * bounds, so thread records come from a static pool claimed with a CAS on
+ * the first hit of each thread and returned by a pthread key destructor when
+ * the thread exits (or found dead by tgkill later).
+ *
+ * Quiescence is sequence-count based, as in userspace RCU: a thread's seq is
+ * odd while it is inside the dispatcher. A remover first unpublishes what it
+ * removes, then waits for every thread that was inside at that moment to
+ * come out (its seq changes), and for every thread still running the
+ * removed site's slot to leave it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAX_THREADS 8192
+
+static struct pk_thread pool[MAX_THREADS];
+static unsigned int pool_hwm; /* records [0, hwm) have been used at some point */
+static pthread_key_t exit_key;
+static int exit_key_ok;
+
+static __thread struct pk_thread *self PK_IE;
+__thread uintptr_t pk_ool PK_IE;
+
+static int gettid_raw(void)
+{
+	return (int)pk_sys(SYS_gettid, 0, 0, 0);
+}
+
+static int thread_alive(int tid)
+{
+	return pk_sys(SYS_tgkill, pk_sys(SYS_getpid, 0, 0, 0), tid, 0) != -ESRCH;
+}
+
+static void release(struct pk_thread *t)
+{
+	pk_retprobe_thread_exit(t);
+	t->ri = NULL;
+	t->depth = 0;
+	t->ool = NULL;
+	pk_store(&t->tid, 0);
+}
+
+static void on_thread_exit(void *arg)
+{
+	struct pk_thread *t = arg;
+
+	if (t == self) {
+		self = NULL;
+		release(t);
+	}
+}
+
+static struct pk_thread *claim(int tid)
+{
+	unsigned int i, hwm = pk_load(&pool_hwm);
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < MAX_THREADS; i++) {
+			struct pk_thread *t = &pool[i];
+			int cur = pk_load(&t->tid), zero = 0;
+
+			/* Second pass: take over records of threads that died without the destructor. */
+			if (cur && (pass == 0 || thread_alive(cur)))
+				continue;
+			if (cur)
+				zero = cur;
+			if (!__atomic_compare_exchange_n(&t->tid, &zero, tid, 0, __ATOMIC_ACQ_REL,
+							  __ATOMIC_RELAXED))
+				continue;
+			while (i >= hwm && !__atomic_compare_exchange_n(&pool_hwm, &hwm, i + 1, 1,
+									 __ATOMIC_ACQ_REL,
+									 __ATOMIC_RELAXED))
+				;
+			return t;
+		}
+	}
+	return NULL;
+}
+
+struct pk_thread *pk_thread_get(void)
+{
+	struct pk_thread *t = self;
+
+	if (t)
+		return t;
+	t = claim(gettid_raw());
+	if (!t)
+		return NULL;
+	t->seq &= ~1UL;
+	t->depth = 0;
+	t->ri = NULL;
+	t->ool = &pk_ool;
+	self = t;
+	/* Safe here: glibc stores keys below 32 in the thread descriptor without allocating. */
+	if (exit_key_ok)
+		pthread_setspecific(exit_key, t);
+	return t;
+}
+
+void pk_thread_enter(struct pk_thread *t)
+{
+	if (!t)
+		return;
+	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELAXED);
+	/* Pairs with the fence in pk_wait_quiescent: a remover sees us, or we see its removal. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void pk_thread_exit(struct pk_thread *t)
+{
+	if (!t)
+		return;
+	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
+}
+
+static void pause_briefly(void)
+{
+	struct timespec ts = {0, 20000};
+
+	nanosleep(&ts, NULL);
+}
+
+void pk_wait_quiescent(const struct pk_site *site)
+{
+	unsigned int i, hwm;
+	struct pk_thread *me = self;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	hwm = pk_load(&pool_hwm);
+	for (i = 0; i < hwm; i++) {
+		struct pk_thread *t = &pool[i];
+		int tid = pk_load(&t->tid);
+		unsigned long seq;
+		int spins = 0;
+
+		if (!tid || t == me)
+			continue;
+		seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+		while ((seq & 1) && __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE) == seq &&
+		       pk_load(&t->tid) == tid) {
+			if (++spins % 64 == 0 && !thread_alive(tid))
+				break;
+			if (spins < 1000)
+				sched_yield();
+			else
+				pause_briefly();
+		}
+		if (!site || !t->ool)
+			continue;
+		spins = 0;
+		for (;;) {
+			uintptr_t cur;
+
+			/* The record may belong to a thread that is exiting: read defensively. */
+			if (pk_load(&t->tid) != tid || pk_read_nofault(&cur, t->ool, sizeof(cur)) ||
+			    cur != (uintptr_t)site)
+				break;
+			if (++spins % 64 == 0 && !thread_alive(tid))
+				break;
+			pause_briefly();
+		}
+	}
+}
+
+static void atfork_child(void)
+{
+	unsigned int i;
+
+	/* Only the forking thread exists in the child. */
+	for (i = 0; i < MAX_THREADS; i++) {
+		if (&pool[i] == self)
+			continue;
+		pool[i].ri = NULL;
+		pool[i].seq = 0;
+		pool[i].tid = 0;
+	}
+	if (self)
+		self->tid = gettid_raw();
+}
+
+int pk_tls_ool_offset(void)
+{
+	uintptr_t tp;
+
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return (int)((intptr_t)&pk_ool - (intptr_t)tp);
+}
+
+void pk_thread_init(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0;
+	pthread_atfork(NULL, NULL, atfork_child);
+}

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Writing code of a running process, and out-of-line slots near it.
+ *
+ * Code is written through /proc/self/mem, which the kernel lets a process do
+ * to its own read-only mappings (as ptrace pokes do): no page is ever made
+ * writable, so no other thread can see a window where code is not
+ * executable, and concurrent writers cannot undo each other's mprotect().
+ * Where /proc is not mounted we fall back to mprotect().
+ *
+ * Slots live in 64 KiB chunks mapped within +-2 GiB of the code they serve,
+ * so that the slot's rel32 jump back and any rewritten RIP-relative operand
+ * reach. Chunks are never unmapped: a thread may be preempted inside a slot,
+ * and a freed slot is only reused after its site was removed quiescently.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CHUNK_SIZE  (64 * 1024)
+#define CHUNK_SLOTS (CHUNK_SIZE / PK_SLOT_SIZE)
+#define MAX_CHUNKS  4096
+#define REACH       0x7fff0000L /* a little under 2 GiB, leaving room for the chunk itself */
+
+struct chunk {
+	uintptr_t base;
+	unsigned int used;
+	uint64_t bitmap[CHUNK_SLOTS / 64];
+};
+
+/* Published append-only so that fault handlers can find slot chunks without a lock. */
+static struct chunk chunks[MAX_CHUNKS];
+static unsigned int nr_chunks;
+
+static int mem_fd = -1;
+static pid_t mem_pid;
+static int membarrier_ok = -1;
+
+static int open_mem(void)
+{
+	pid_t pid = getpid();
+
+	if (mem_fd >= 0 && mem_pid == pid)
+		return mem_fd;
+	if (mem_fd >= 0)
+		close(mem_fd);
+	/* After fork the old descriptor still writes the parent's memory. */
+	mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	mem_pid = pid;
+	return mem_fd;
+}
+
+void pk_text_atfork_child(void)
+{
+	if (mem_fd >= 0)
+		close(mem_fd);
+	mem_fd = -1;
+}
+
+static int poke_mprotect(void *addr, const void *src, size_t n)
+{
+	uintptr_t page = (uintptr_t)addr & ~4095UL;
+	size_t len = (((uintptr_t)addr + n + 4095) & ~4095UL) - page;
+	int prot = pk_text_prot((uintptr_t)addr);
+
+	if (prot < 0)
+		return prot;
+	if (mprotect((void *)page, len, PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -errno;
+	memcpy(addr, src, n);
+	if (mprotect((void *)page, len, prot))
+		return -errno;
+	return 0;
+}
+
+int pk_text_poke(void *addr, const void *src, size_t n)
+{
+	int fd = open_mem();
+	ssize_t w;
+
+	if (fd < 0)
+		return poke_mprotect(addr, src, n);
+	w = pwrite(fd, src, n, (off_t)(uintptr_t)addr);
+	if (w == (ssize_t)n)
+		return 0;
+	return w < 0 ? -errno : -EIO;
+}
+
+void pk_text_sync(void)
+{
+	/*
+	 * Writing one int3 byte is atomic and x86 keeps instruction fetch
+	 * coherent, but a core may still run a stale copy it already fetched;
+	 * a sync-core membarrier makes every core serialise before we go on.
+	 */
+	if (membarrier_ok < 0)
+		membarrier_ok = syscall(SYS_membarrier,
+					MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0) == 0;
+	if (membarrier_ok)
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0);
+}
+
+/* Walk /proc/self/maps; @fn gets each mapping and may stop the walk by returning non-zero. */
+static int maps_walk(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perm, void *arg), void *arg)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512], perm[8];
+	unsigned long lo, hi;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	while (!r && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) == 3)
+			r = fn(lo, hi, perm, arg);
+	}
+	fclose(f);
+	return r;
+}
+
+struct prot_query {
+	uintptr_t addr;
+	int prot;
+};
+
+static int prot_cb(uintptr_t lo, uintptr_t hi, const char *perm, void *arg)
+{
+	struct prot_query *q = arg;
+
+	if (q->addr < lo || q->addr >= hi)
+		return 0;
+	q->prot = (perm[0] == 'r' ? PROT_READ : 0) | (perm[1] == 'w' ? PROT_WRITE : 0) |
+		  (perm[2] == 'x' ? PROT_EXEC : 0);
+	return 1;
+}
+
+int pk_text_prot(uintptr_t addr)
+{
+	struct prot_query q = {addr, -EFAULT};
+	int r = maps_walk(prot_cb, &q);
+
+	return r < 0 ? r : q.prot;
+}
+
+struct gap_query {
+	uintptr_t lo, hi;   /* window the chunk must lie in */
+	uintptr_t prev_end; /* end of the previous mapping */
+	uintptr_t want;     /* preferred address */
+	uintptr_t best;
+	uintptr_t best_dist;
+};
+
+static void consider_gap(struct gap_query *q, uintptr_t gs, uintptr_t ge)
+{
+	uintptr_t a, b, cand, dist;
+
+	a = gs > q->lo ? gs : q->lo;
+	b = ge < q->hi ? ge : q->hi;
+	if (b < a + CHUNK_SIZE)
+		return;
+	/* Closest place to the code inside this gap. */
+	if (q->want <= a)
+		cand = a;
+	else if (q->want >= b - CHUNK_SIZE)
+		cand = b - CHUNK_SIZE;
+	else
+		cand = q->want & ~(uintptr_t)(CHUNK_SIZE - 1);
+	if (cand < a)
+		cand += CHUNK_SIZE;
+	if (cand + CHUNK_SIZE > b)
+		return;
+	dist = cand > q->want ? cand - q->want : q->want - cand;
+	if (!q->best || dist < q->best_dist) {
+		q->best = cand;
+		q->best_dist = dist;
+	}
+}
+
+static int gap_cb(uintptr_t lo, uintptr_t hi, const char *perm, void *arg)
+{
+	struct gap_query *q = arg;
+
+	(void)perm;
+	if (lo > q->prev_end)
+		consider_gap(q, q->prev_end, lo);
+	if (hi > q->prev_end)
+		q->prev_end = hi;
+	return 0;
+}
+
+static int chunk_fits(const struct chunk *c, uintptr_t near1, uintptr_t near2)
+{
+	uintptr_t lo = c->base, hi = c->base + CHUNK_SIZE;
+
+	return hi - 1 - (near1 < lo ? near1 : lo) < (uintptr_t)REACH &&
+	       (near1 > hi ? near1 : hi) - lo < (uintptr_t)REACH &&
+	       hi - 1 - (near2 < lo ? near2 : lo) < (uintptr_t)REACH &&
+	       (near2 > hi ? near2 : hi) - lo < (uintptr_t)REACH;
+}
+
+static int map_chunk(uintptr_t near1, uintptr_t near2, int *err)
+{
+	uintptr_t mn = near1 < near2 ? near1 : near2, mx = near1 < near2 ? near2 : near1;
+	struct gap_query q = {0};
+	unsigned int n = nr_chunks;
+	void *m;
+
+	if (n == MAX_CHUNKS) {
+		*err = -ENOMEM;
+		return -1;
+	}
+	q.lo = mx > (uintptr_t)REACH ? mx - REACH : 0;
+	q.hi = mn + REACH - CHUNK_SIZE;
+	if (q.lo < 0x10000)
+		q.lo = 0x10000; /* below vm.mmap_min_addr */
+	if (q.hi > 0x7ffffffff000UL)
+		q.hi = 0x7ffffffff000UL;
+	q.want = mn;
+	if (maps_walk(gap_cb, &q) < 0 || (consider_gap(&q, q.prev_end, q.hi), !q.best)) {
+		*err = -ERANGE;
+		return -1;
+	}
+	m = mmap((void *)q.best, CHUNK_SIZE, PROT_READ | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (m == MAP_FAILED) {
+		*err = errno == EEXIST ? -ERANGE : -ENOMEM;
+		return -1;
+	}
+	if ((uintptr_t)m != q.best) {
+		/* Kernels before 4.17 treat the flag as a hint. */
+		munmap(m, CHUNK_SIZE);
+		*err = -ERANGE;
+		return -1;
+	}
+	chunks[n].base = (uintptr_t)m;
+	pk_store(&nr_chunks, n + 1);
+	return (int)n;
+}
+
+void *pk_slot_alloc(uintptr_t near1, uintptr_t near2, int *err)
+{
+	unsigned int i, w, n = nr_chunks;
+	int ci = -1;
+
+	for (i = 0; i < n && ci < 0; i++)
+		if (chunks[i].used < CHUNK_SLOTS && chunk_fits(&chunks[i], near1, near2))
+			ci = (int)i;
+	if (ci < 0)
+		ci = map_chunk(near1, near2, err);
+	if (ci < 0)
+		return NULL;
+	for (w = 0; w < CHUNK_SLOTS / 64; w++) {
+		uint64_t free_bits = ~chunks[ci].bitmap[w];
+		int b;
+
+		if (!free_bits)
+			continue;
+		b = __builtin_ctzll(free_bits);
+		chunks[ci].bitmap[w] |= 1ULL << b;
+		chunks[ci].used++;
+		return (void *)(chunks[ci].base + (uintptr_t)(w * 64 + b) * PK_SLOT_SIZE);
+	}
+	*err = -ENOMEM;
+	return NULL;
+}
+
+void pk_slot_free(void *slot)
+{
+	unsigned int i, n = nr_chunks;
+	uintptr_t s = (uintptr_t)slot;
+
+	for (i = 0; i < n; i++) {
+		if (s >= chunks[i].base && s < chunks[i].base + CHUNK_SIZE) {
+			unsigned int idx = (unsigned int)((s - chunks[i].base) / PK_SLOT_SIZE);
+
+			chunks[i].bitmap[idx / 64] &= ~(1ULL << (idx % 64));
+			chunks[i].used--;
+			return;
+		}
+	}
+}
+
+/* The slot containing @pc, or NULL. Lock-free: used by the fault handler. */
+void *pk_slot_base(uintptr_t pc)
+{
+	unsigned int i, n = pk_load(&nr_chunks);
+
+	for (i = 0; i < n; i++)
+		if (pc >= chunks[i].base && pc < chunks[i].base + CHUNK_SIZE)
+			return (void *)(pc & ~(uintptr_t)(PK_SLOT_SIZE - 1));
+	return NULL;
+}
+
+int pk_slot_range(size_t i, uintptr_t *start, uintptr_t *end)
+{
+	if (i >= pk_load(&nr_chunks))
+		return -ENOENT;
+	*start = chunks[i].base;
+	*end = chunks[i].base + CHUNK_SIZE;
+	return 0;
+}
