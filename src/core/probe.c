@@ -90,16 +90,19 @@ int pk_read_orig(uintptr_t addr, uint8_t *buf, size_t n)
 static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&pk_lock);
+	pk_sym_atfork(0);
 }
 
 static void atfork_parent(void)
 {
+	pk_sym_atfork(1);
 	pthread_mutex_unlock(&pk_lock);
 }
 
 static void atfork_child(void)
 {
 	pk_text_atfork_child();
+	pk_sym_atfork(1);
 	pthread_mutex_unlock(&pk_lock);
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, tests and benchmark need, if any
+# is missing. Needs root (or sudo) only when something must be installed.
+set -eu
+need=()
+have_header() { [ -e "/usr/include/$1" ]; }
+have_header Zydis/Zydis.h || need+=(libzydis-dev)
+have_header libelf.h || need+=(libelf-dev)
+have_header zlib.h || need+=(zlib1g-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v g++ >/dev/null || need+=(g++)
+command -v objcopy >/dev/null || need+=(binutils)
+# The sanitizer runtimes come with gcc; clang's are for the fuzzers and TSan later.
+[ -e /usr/lib/gcc/x86_64-linux-gnu/12/libasan.so ] || need+=(libgcc-12-dev)
+if [ "${PK_BENCH:-0}" = 1 ]; then
+	command -v bpftrace >/dev/null || need+=(bpftrace)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "deps: installing ${need[*]}"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null; then SUDO=sudo; else
+		echo "deps: missing ${need[*]}; run as root or install them" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || true
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symbols of every object mapped in this process: the executable, shared
+ * objects (also those dlopen()ed later) and the vDSO, from .symtab and
+ * .dynsym (and from a separate debug file found by build-id, when one is
+ * installed under /usr/lib/debug/.build-id).
+ *
+ * The tables are built lazily and published as an immutable snapshot, so the
+ * address-to-symbol side (pk_sym_find, pk_sym_sprint) takes no lock and
+ * allocates nothing: probe handlers may call it. The name-to-address side and
+ * pk_sym_refresh allocate and lock, and are for registration paths only.
+ */
+#ifndef PK_SYM_H
+#define PK_SYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pk_sym_info {
+	uintptr_t start;    /* run-time address of the symbol */
+	size_t size;        /* 0 when the symbol table gives none */
+	const char *name;   /* valid for the life of the process */
+	const char *object; /* file name (basename) of the object */
+	const char *path;   /* full path of the object */
+	int is_exe;         /* the object is the main executable */
+};
+
+/*
+ * Rescan the loaded objects if any were loaded or unloaded since the last
+ * scan (dl_iterate_phdr's adds/subs counters). Returns 0 or -ENOMEM.
+ */
+int pk_sym_refresh(void);
+
+/*
+ * Resolve "func" or "object:func". The executable is searched first, then
+ * the objects in load order. "object" matches the file's basename, its
+ * DT_SONAME, its full path, or the basename up to its first '.' ("libz").
+ * Among several definitions of one name in an object the default symbol
+ * version wins. An IFUNC resolves to the implementation the program's calls
+ * reach (as dlsym() does); @out then describes the implementation (size 0 if
+ * no symbol covers it).
+ * Returns 0, -ENOENT (no such object or symbol), -EINVAL (malformed spec).
+ */
+int pk_sym_lookup(const char *spec, struct pk_sym_info *out);
+
+/*
+ * The function symbol that contains @addr (start <= addr < start + size, or
+ * for size-less symbols the nearest one below @addr in the same object's
+ * executable segment). Lock-free and allocation-free.
+ * Returns 0 or -ENOENT.
+ */
+int pk_sym_find(uintptr_t addr, struct pk_sym_info *out);
+
+/*
+ * Format @addr as the kernel's %pS: "func+0x1c/0x5a0 [libz.so.1]", without
+ * the bracket for the executable, or "0x7f12..." when no symbol covers it.
+ * Lock-free and allocation-free. Returns the length of the full text, as
+ * snprintf().
+ */
+int pk_sym_sprint(char *buf, size_t size, uintptr_t addr);
+
+/*
+ * Call @fn for each function symbol (FUNC and resolved IFUNC, size > 0) of
+ * the object matching @object (as in pk_sym_lookup), in address order. Stops
+ * early and returns what @fn returned if that is non-zero.
+ * Returns 0, -ENOENT (no such object), or @fn's non-zero value.
+ */
+int pk_sym_foreach(const char *object, int (*fn)(const struct pk_sym_info *, void *), void *arg);
+
+/* Fork handling: 0 before fork (locks), 1 after it in parent or child (unlocks). */
+void pk_sym_atfork(int phase);
+
+#endif /* PK_SYM_H */

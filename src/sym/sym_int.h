@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to src/sym: the per-object symbol tables that sym.c publishes in
+ * its snapshots, and the builder that fills them from the ELF files.
+ * A table is immutable once built and is never freed after publication.
+ */
+#ifndef PK_SYM_INT_H
+#define PK_SYM_INT_H
+
+#include <link.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VDSO_NAME "linux-vdso.so.1"
+
+enum {
+	SYM_IFUNC = 1,	/* addr is the resolver, not the implementation */
+	SYM_HIDDEN = 2, /* a non-default version (memcpy@GLIBC_2.2.5) */
+};
+
+/* Ordered by preference when several symbols share a name or address. */
+enum { BIND_GLOBAL, BIND_WEAK, BIND_LOCAL };
+
+struct sym {
+	uintptr_t addr;
+	/* Highest addr + size among this entry and all entries before it. */
+	uintptr_t maxend;
+	size_t size;
+	const char *name;
+	unsigned char bind;
+	unsigned char flags;
+};
+
+struct seg {
+	uintptr_t start;
+	uintptr_t end;
+	bool exec;
+};
+
+struct obj {
+	char *path;
+	const char *base;
+	char *soname;
+	uintptr_t bias;
+	uintptr_t lo;
+	uintptr_t hi;
+	bool is_exe;
+	bool is_vdso;
+	struct seg *segs;
+	size_t nsegs;
+	/* By address; among aliases at one address the preferred one first. */
+	struct sym *syms;
+	size_t nsyms;
+	/* By name; among definitions of one name the preferred one first. */
+	const struct sym **by_name;
+	char *names;
+};
+
+typedef ElfW(Phdr) pk_phdr_t;
+
+/* A loaded object as dl_iterate_phdr reported it. */
+struct ent {
+	char *path;
+	uintptr_t bias;
+	pk_phdr_t *phdr;
+	size_t phnum;
+	bool is_exe;
+	bool is_vdso;
+};
+
+/* Returns 0 or -ENOMEM; an unreadable file gives a table without symbols. */
+int pk_symtab_build(const struct ent *e, struct obj **out);
+/* Only for tables that were never published. */
+void pk_symtab_free(struct obj *o);
+
+#endif /* PK_SYM_INT_H */
