@@ -141,6 +141,7 @@ demo: deps
 	$(MAKE) all
 	@scripts/demo.sh
 
+bench: export PK_BENCH=1
 bench: deps
 	$(MAKE) all
 	$(MAKE) -C bench BUILD=$(abspath $(BUILD))
