@@ -45,6 +45,7 @@ EXAMPLE_SO  := $(EXAMPLE_C:examples/%.c=$(BUILD)/examples/%.so)
 DEMO_C      := $(wildcard demo/*.c)
 DEMO_BIN    := $(DEMO_C:demo/%.c=$(BUILD)/demo/%)
 
+.SECONDARY:
 .PHONY: all lib tests examples install uninstall check demo bench deps clean format cppcheck
 all: lib examples tests
 

@@ -54,6 +54,9 @@ struct pk_thread {
  */
 extern __thread uintptr_t pk_ool PK_IE;
 
+/* pk_priv.owner of the library's own probes: not listed, not user-visible. */
+#define PK_OWNER_INTERNAL ((void *)1)
+
 /* core/thread.c */
 struct pk_thread *pk_thread_get(void);
 void pk_thread_enter(struct pk_thread *t);
@@ -98,6 +101,8 @@ void pk_text_atfork_child(void);
 
 /* The arch contract. */
 int arch_init(void);
+/* After the registry works: internal probes (the sigaction guard). */
+void arch_init_late(void);
 int arch_check_boundary(uintptr_t func, uintptr_t addr);
 int arch_prepare_probe(struct pk_site *site);
 int arch_arm_probe(struct pk_site *site);

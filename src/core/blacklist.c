@@ -118,6 +118,8 @@ static void show_site(struct pk_site *site, void *arg)
 	for (p = site->probes; p; p = p->pk_priv.next) {
 		char where[256];
 
+		if (p->pk_priv.owner == PK_OWNER_INTERNAL)
+			continue;
 		if (pk_sym_find(site->addr, &si) == 0)
 			snprintf(where, sizeof(where), "%s+0x%lx%s%s%s", si.name,
 				 (unsigned long)(site->addr - si.start), si.is_exe ? "" : " [",

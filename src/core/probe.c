@@ -121,6 +121,7 @@ static int init_locked(void)
 		return err;
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	initialised = 1;
+	arch_init_late();
 	return 0;
 }
 
@@ -311,6 +312,8 @@ PK_API int pk_register_probe(struct pk_probe *p)
 	if (!p || (!p->pre_handler && !p->post_handler))
 		return -EINVAL;
 	pthread_mutex_lock(&pk_lock);
+	if (!pk_probe_is_registered(p))
+		p->pk_priv.owner = NULL;
 	err = pk_register_locked(p);
 	pthread_mutex_unlock(&pk_lock);
 	return err;

@@ -223,9 +223,15 @@ static int unwind_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 }
 
 static struct pk_probe unwind_probes[] = {
-	{.symbol_name = "libgcc_s.so.1:_Unwind_RaiseException", .pre_handler = unwind_pre_handler},
-	{.symbol_name = "libgcc_s.so.1:_Unwind_ForcedUnwind", .pre_handler = unwind_pre_handler},
-	{.symbol_name = "libgcc_s.so.1:_Unwind_Resume_or_Rethrow", .pre_handler = unwind_pre_handler},
+	{.symbol_name = "libgcc_s.so.1:_Unwind_RaiseException",
+	 .pre_handler = unwind_pre_handler,
+	 .pk_priv.owner = PK_OWNER_INTERNAL},
+	{.symbol_name = "libgcc_s.so.1:_Unwind_ForcedUnwind",
+	 .pre_handler = unwind_pre_handler,
+	 .pk_priv.owner = PK_OWNER_INTERNAL},
+	{.symbol_name = "libgcc_s.so.1:_Unwind_Resume_or_Rethrow",
+	 .pre_handler = unwind_pre_handler,
+	 .pk_priv.owner = PK_OWNER_INTERNAL},
 };
 
 static void hook_unwinder_locked(void)

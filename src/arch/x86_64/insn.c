@@ -178,7 +178,7 @@ int pk_insn_decode(const uint8_t *buf, size_t avail, uint64_t pc, struct pk_insn
 		return 0;
 	case ZYDIS_MNEMONIC_JMP:
 	case ZYDIS_MNEMONIC_CALL:
-		if (ins.attributes & ZYDIS_ATTRIB_IS_RELATIVE)
+		if (ins.raw.imm[0].is_relative)
 			return classify_relative(&ins, out);
 		out->kind = ins.mnemonic == ZYDIS_MNEMONIC_JMP ? PK_INSN_JMP_IND : PK_INSN_CALL_IND;
 		return classify_indirect(&ins, &ops[0], out);

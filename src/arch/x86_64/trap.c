@@ -57,6 +57,16 @@ PK_API int pk_read_nofault(void *dst, const void *src, size_t n)
 	return got == (long)n ? 0 : -EFAULT;
 }
 
+static int pk_write_nofault(void *dst, const void *src, size_t n)
+{
+	struct iovec l = {(void *)src, n}, r = {dst, n};
+
+	return pk_syscall6(SYS_process_vm_writev, pk_sys(SYS_getpid, 0, 0, 0), (long)&l, 1,
+			   (long)&r, 1, 0) == (long)n
+		       ? 0
+		       : -EFAULT;
+}
+
 static void uc_to_regs(const ucontext_t *uc, struct pk_regs *r)
 {
 	const greg_t *g = uc->uc_mcontext.gregs;
@@ -293,6 +303,55 @@ int arch_init(void)
 	pk_xsave_size = xsave_size();
 	install_handlers();
 	return 0;
+}
+
+static int is_trap_signal(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(trap_signals) / sizeof(trap_signals[0]); i++)
+		if (trap_signals[i] == sig)
+			return 1;
+	return 0;
+}
+
+/*
+ * The program's sigaction() for a signal the engine needs: record its
+ * handler as the one to pass non-probe signals on to, answer with the one
+ * it had set, and keep ours installed. Without this a program that sets a
+ * SIGTRAP or SIGSEGV handler after the first probe would take our traps.
+ * Anything odd (bad pointers) goes to the real sigaction to report.
+ */
+static int sigaction_guard(struct pk_probe *p, struct pk_regs *r)
+{
+	int sig = (int)r->di;
+	struct sigaction nact, old;
+
+	(void)p;
+	if (!is_trap_signal(sig))
+		return 0;
+	if (r->si && pk_read_nofault(&nact, (const void *)r->si, sizeof(nact)))
+		return 0;
+	old = prev_act[sig];
+	if (r->dx && pk_write_nofault((void *)r->dx, &old, sizeof(old)))
+		return 0;
+	if (r->si)
+		prev_act[sig] = nact;
+	pk_regs_set_return_value(r, 0);
+	pk_override_function_return(r);
+	return 1;
+}
+
+static struct pk_probe guard_probe = {
+	.symbol_name = "libc.so.6:sigaction",
+	.pre_handler = sigaction_guard,
+	.pk_priv.owner = PK_OWNER_INTERNAL,
+};
+
+void arch_init_late(void)
+{
+	/* A static program has no libc.so.6 to guard; its handlers must come first. */
+	pk_register_locked(&guard_probe);
 }
 
 int arch_is_trap_byte(uint8_t b)
