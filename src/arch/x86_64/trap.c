@@ -258,6 +258,9 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 		}
 		/* The program sees the fault where it would have happened unprobed. */
 		g[REG_RIP] = (greg_t)site->addr;
+		/* For these two the kernel reports the instruction's address. */
+		if ((sig == SIGFPE || sig == SIGILL) && (uintptr_t)si->si_addr == pc)
+			si->si_addr = (void *)site->addr;
 		pk_thread_exit(t);
 	}
 	pass_on(sig, si, uc, 0);
