@@ -7,6 +7,7 @@
  * arguments, and what the program keeps (red zone, vector registers, flags).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -476,6 +477,34 @@ static int noop_ret(struct pk_retprobe_instance *ri, struct pk_regs *r)
 	return 0;
 }
 
+static void *blocked_caller(void *arg)
+{
+	sigset_t all, now;
+
+	(void)arg;
+	/* A worker that blocks every signal, as servers often do. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	pthread_sigmask(SIG_SETMASK, NULL, &now);
+	return (void *)(long)(t_helper3(5) + 100 * sigismember(&now, SIGINT));
+}
+
+static void test_blocked_signals_survive(void)
+{
+	struct rec c;
+	pthread_t th;
+	void *r;
+
+	rec_init(&c, (void *)t_helper3);
+	CHECK_EQ(pk_register_probe(&c.kp), 0);
+	pthread_create(&th, NULL, blocked_caller, NULL);
+	pthread_join(th, &r);
+	CHECK_EQ((long)r, 115);
+	CHECK_EQ(c.pre, 1);
+	pk_unregister_probe(&c.kp);
+}
+
 static void test_show_probes(void)
 {
 	struct pk_probe p = {.symbol_name = "plain_target", .pre_handler = rec_pre};
@@ -532,6 +561,7 @@ int main(void)
 	RUN(test_arguments);
 	RUN(test_program_state_preserved);
 	RUN(test_foreign_sigtrap_passed_on);
+	RUN(test_blocked_signals_survive);
 	RUN(test_show_probes);
 	RUN(test_sprint_and_lookup);
 	TEST_EXIT();

@@ -345,16 +345,46 @@ static int sigaction_guard(struct pk_probe *p, struct pk_regs *r)
 	return 1;
 }
 
-static struct pk_probe guard_probe = {
-	.symbol_name = "libc.so.6:sigaction",
-	.pre_handler = sigaction_guard,
-	.pk_priv.owner = PK_OWNER_INTERNAL,
+static __thread sigset_t mask_copy PK_IE;
+
+/*
+ * The program's pthread_sigmask() (sigprocmask() goes through it too): an
+ * int3 hit while SIGTRAP is blocked makes the kernel reset the handler and
+ * kill the process, so blocking it is quietly left out. The set may be
+ * read-only: the call is pointed at a per-thread copy instead.
+ */
+static int sigmask_guard(struct pk_probe *p, struct pk_regs *r)
+{
+	int how = (int)r->di;
+
+	(void)p;
+	if (!r->si || (how != SIG_BLOCK && how != SIG_SETMASK))
+		return 0;
+	if (pk_read_nofault(&mask_copy, (const void *)r->si, sizeof(mask_copy)))
+		return 0;
+	if (!sigismember(&mask_copy, SIGTRAP))
+		return 0;
+	sigdelset(&mask_copy, SIGTRAP);
+	r->si = (uintptr_t)&mask_copy;
+	return 0;
+}
+
+static struct pk_probe guard_probes[] = {
+	{.symbol_name = "libc.so.6:sigaction",
+	 .pre_handler = sigaction_guard,
+	 .pk_priv.owner = PK_OWNER_INTERNAL},
+	{.symbol_name = "libc.so.6:pthread_sigmask",
+	 .pre_handler = sigmask_guard,
+	 .pk_priv.owner = PK_OWNER_INTERNAL},
 };
 
 void arch_init_late(void)
 {
+	size_t i;
+
 	/* A static program has no libc.so.6 to guard; its handlers must come first. */
-	pk_register_locked(&guard_probe);
+	for (i = 0; i < sizeof(guard_probes) / sizeof(guard_probes[0]); i++)
+		pk_register_locked(&guard_probes[i]);
 }
 
 int arch_is_trap_byte(uint8_t b)
