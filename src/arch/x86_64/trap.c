@@ -328,7 +328,7 @@ static int is_trap_signal(int sig)
 static int sigaction_guard(struct pk_probe *p, struct pk_regs *r)
 {
 	int sig = (int)r->di;
-	struct sigaction nact, old;
+	struct sigaction nact = {0}, old;
 
 	(void)p;
 	if (!is_trap_signal(sig))
