@@ -17,11 +17,11 @@
 
 #define PK_IE __attribute__((tls_model("initial-exec")))
 
-#define pk_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define pk_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
-#define pk_load(p)        __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define pk_store(p, v)    __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define pk_inc(p)         __atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
+#define pk_load(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define pk_store(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define pk_inc(p)      __atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
 
 /*
  * A probed address. Every probe registered there hangs off one site (the
@@ -31,19 +31,19 @@
 struct pk_site {
 	uintptr_t addr;
 	struct pk_probe *probes; /* registration order; readers walk it lock-free */
-	struct pk_site *hnext;   /* hash chain */
+	struct pk_site *hnext;	 /* hash chain */
 	unsigned int nr_enabled;
-	unsigned int nr_post;    /* enabled probes with a post_handler */
+	unsigned int nr_post; /* enabled probes with a post_handler */
 	int armed;
 	struct pk_arch_site arch;
 };
 
 /* Per-thread state, in a pool that signal handlers can claim without malloc. */
 struct pk_thread {
-	int tid;             /* 0: free */
-	unsigned long seq;   /* odd while the thread is inside the dispatcher */
-	uintptr_t *ool;      /* that thread's pk_ool, see below */
-	int depth;           /* >0 while running a handler: nested hits are missed */
+	int tid;			 /* 0: free */
+	unsigned long seq;		 /* odd while the thread is inside the dispatcher */
+	uintptr_t *ool;			 /* that thread's pk_ool, see below */
+	int depth;			 /* >0 while running a handler: nested hits are missed */
 	struct pk_retprobe_instance *ri; /* live return instances, newest first */
 };
 

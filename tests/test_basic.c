@@ -17,14 +17,34 @@
 #include "probekit.h"
 #include "pk_test.h"
 
-#define ASM_FN(name) long name(); extern char name##_at[]
-ASM_FN(t_jcc8); ASM_FN(t_jcc32); ASM_FN(t_jmp8); ASM_FN(t_jmp32); ASM_FN(t_call);
-ASM_FN(t_callrip); ASM_FN(t_jmprip); ASM_FN(t_jmpreg); ASM_FN(t_callreg); ASM_FN(t_calltab);
-ASM_FN(t_ret); ASM_FN(t_retimm); ASM_FN(t_loop); ASM_FN(t_jrcxz); ASM_FN(t_riprel);
-ASM_FN(t_ripimm); ASM_FN(t_pushrip); ASM_FN(t_lea); ASM_FN(t_skip); ASM_FN(t_redzone);
-ASM_FN(t_ymm); ASM_FN(t_flags); ASM_FN(t_int3);
+#define ASM_FN(name)                                                                               \
+	long name();                                                                               \
+	extern char name##_at[]
+ASM_FN(t_jcc8);
+ASM_FN(t_jcc32);
+ASM_FN(t_jmp8);
+ASM_FN(t_jmp32);
+ASM_FN(t_call);
+ASM_FN(t_callrip);
+ASM_FN(t_jmprip);
+ASM_FN(t_jmpreg);
+ASM_FN(t_callreg);
+ASM_FN(t_calltab);
+ASM_FN(t_ret);
+ASM_FN(t_retimm);
+ASM_FN(t_loop);
+ASM_FN(t_jrcxz);
+ASM_FN(t_riprel);
+ASM_FN(t_ripimm);
+ASM_FN(t_pushrip);
+ASM_FN(t_lea);
+ASM_FN(t_skip);
+ASM_FN(t_redzone);
+ASM_FN(t_ymm);
+ASM_FN(t_flags);
+ASM_FN(t_int3);
 extern char t_jcc8_next[], t_jcc8_taken[], t_jcc32_next[], t_jcc32_taken[], t_jmp8_dest[],
-	t_jmp32_dest[], t_call_ret[], t_skip_next[], t_value[];
+    t_jmp32_dest[], t_call_ret[], t_skip_next[], t_value[];
 long t_helper3(long);
 
 struct rec {
@@ -95,8 +115,7 @@ static void class_case_n(const char *name, long (*fn)(long), long arg, void *at,
 	CHECK_EQ(fn(arg), want);
 }
 
-static void class_case(const char *name, long (*fn)(long), long arg, void *at, void *next,
-		       long dsp)
+static void class_case(const char *name, long (*fn)(long), long arg, void *at, void *next, long dsp)
 {
 	class_case_n(name, fn, arg, at, next, dsp, 1);
 }
@@ -322,7 +341,8 @@ static void test_batch_rollback(void)
 	struct rec a, b;
 	struct pk_probe bad = {.symbol_name = "no_such_function_here", .pre_handler = rec_pre};
 	struct pk_probe *ps[3] = {&a.kp, &b.kp, &bad};
-	unsigned char o1 = *(unsigned char *)(void *)t_helper3, o2 = *(unsigned char *)(void *)t_ret;
+	unsigned char o1 = *(unsigned char *)(void *)t_helper3,
+		      o2 = *(unsigned char *)(void *)t_ret;
 	char buf[256];
 
 	rec_init(&a, (void *)t_helper3);
@@ -361,7 +381,7 @@ static void test_override_return(void)
 }
 
 __attribute__((noipa)) long many_args(long a, long b, long c, long d, long e, long f, long g,
-					 long h)
+				      long h)
 {
 	__asm__ volatile("" ::: "memory");
 	return a + b + c + d + e + f + g + h;
@@ -400,7 +420,8 @@ static void clobber_post(struct pk_probe *p, struct pk_regs *r, unsigned long fl
 	(void)flags;
 	/* libc's vectorised string functions use (and clear) every ymm register. */
 	memset(big, 0x5a, sizeof(big));
-	__asm__ volatile("vpxor %%ymm0, %%ymm0, %%ymm0\n\tvzeroupper" ::"r"(big) : "xmm0", "memory");
+	__asm__ volatile("vpxor %%ymm0, %%ymm0, %%ymm0\n\tvzeroupper" ::"r"(big)
+			 : "xmm0", "memory");
 	snprintf(big, sizeof(big), "%d %s", 1, "x");
 }
 
@@ -449,7 +470,8 @@ static void test_foreign_sigtrap_passed_on(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = prog_sigtrap;
 	sa.sa_flags = SA_SIGINFO;
-	/* The program's handler, installed after the engine's: it must still get what is not ours. */
+	/* The program's handler, installed after the engine's: it must still get what is not ours.
+	 */
 	sigaction(SIGTRAP, &sa, &old);
 	rec_init(&c, (void *)t_helper3);
 	CHECK_EQ(pk_register_probe(&c.kp), 0);

@@ -231,9 +231,9 @@ static void test_enomem(void)
 		struct rlimit rl = {0, 0};
 		struct pk_probe p = {.addr = (void *)t_helper3, .pre_handler = pre};
 		/* A far-away code page needs a new slot chunk, which the limit forbids. */
-		unsigned char *code = mmap((void *)0x100000000000UL, 4096,
-					   PROT_READ | PROT_WRITE | PROT_EXEC,
-					   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		unsigned char *code =
+		    mmap((void *)0x100000000000UL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 
 		if (code == MAP_FAILED)
 			_exit(100);

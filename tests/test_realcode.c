@@ -25,8 +25,8 @@
 #include "insn.h"
 
 static const char *const functions[] = {
-	"libz.so.1:inflate", "libz.so.1:deflate",  "libz.so.1:crc32_z",
-	"libz.so.1:adler32_z", "libc.so.6:qsort_r",
+    "libz.so.1:inflate",   "libz.so.1:deflate", "libz.so.1:crc32_z",
+    "libz.so.1:adler32_z", "libc.so.6:qsort_r",
 };
 #define NFUNC (sizeof(functions) / sizeof(functions[0]))
 
@@ -72,8 +72,9 @@ static int cmp_int(const void *a, const void *b, void *arg)
 /* Compress and decompress deterministic text at three levels, checksum, sort. */
 static size_t workload(unsigned char *out, size_t cap)
 {
-	static const char *const words[] = {"probe", "kernel", "return", "handler", "slot",
-					    "trap", "relocate", "emulate", "register", " ", "\n"};
+	static const char *const words[] = {"probe",	"kernel", "return",   "handler",
+					    "slot",	"trap",	  "relocate", "emulate",
+					    "register", " ",	  "\n"};
 	enum { N = 1000 };
 	unsigned char *in = malloc(N), *comp = malloc(2 * N), *back = malloc(N);
 	unsigned int seed = 12345;
@@ -275,13 +276,15 @@ static void test_every_boundary(void)
 		if (!c->kp.addr)
 			continue;
 		hits += c->pre;
-		ok = c->pre == c->post && (c->rep ? c->oracle >= c->pre && (c->pre > 0) == (c->oracle > 0)
-						  : c->pre == c->oracle);
+		ok = c->pre == c->post &&
+		     (c->rep ? c->oracle >= c->pre && (c->pre > 0) == (c->oracle > 0)
+			     : c->pre == c->oracle);
 		if (!ok && bad++ < 10) {
 			char where[128];
 
 			pk_sprint_symbol(where, sizeof(where), c->kp.addr);
-			printf("  %s: pre %lu post %lu oracle %lu\n", where, c->pre, c->post, c->oracle);
+			printf("  %s: pre %lu post %lu oracle %lu\n", where, c->pre, c->post,
+			       c->oracle);
 		}
 	}
 	printf("  %lu hits counted; %d mismatches\n", hits, bad);

@@ -81,9 +81,8 @@ static int veto_odd(struct pk_retprobe_instance *ri, struct pk_regs *r)
 
 static void test_entry_handler_veto(void)
 {
-	struct pk_retprobe rp = {.kp.symbol_name = "square_plus",
-				 .handler = ret,
-				 .entry_handler = veto_odd};
+	struct pk_retprobe rp = {
+	    .kp.symbol_name = "square_plus", .handler = ret, .entry_handler = veto_odd};
 	long i;
 
 	ret_hits = 0;

@@ -70,7 +70,7 @@ int pk_blacklisted(uintptr_t addr)
 
 /* snprintf that keeps counting past the end of the buffer. */
 static void emit(char *buf, size_t size, size_t *len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void emit(char *buf, size_t size, size_t *len, const char *fmt, ...)
 {
 	va_list ap;

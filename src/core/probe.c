@@ -24,7 +24,7 @@ static struct pk_site *table[HASH_SIZE];
 static int initialised;
 
 /* Registration states kept in p->pk_priv.state. */
-#define ST_REGISTERED 0x1u
+#define ST_REGISTERED	 0x1u
 #define ST_ADDR_FROM_SYM 0x2u
 
 static unsigned int hash_addr(uintptr_t a)

@@ -14,7 +14,8 @@ PK_API unsigned long pk_regs_get_argument(const struct pk_regs *regs, unsigned i
 	case 4: return regs->r8;
 	case 5: return regs->r9;
 	default:
-		/* At the first instruction the return address is at sp, the 7th argument above it. */
+		/* At the first instruction the return address is at sp, the 7th argument above it.
+		 */
 		if (pk_read_nofault(&v, (const void *)(regs->sp + 8 * (n - 5)), sizeof(v)))
 			return 0;
 		return v;

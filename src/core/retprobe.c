@@ -26,7 +26,7 @@
 
 struct rp_pool {
 	struct pk_retprobe *rp; /* NULL once unregistered */
-	unsigned long head;     /* (tag << 32) | (index + 1) of the first free instance, 0: empty */
+	unsigned long head;	/* (tag << 32) | (index + 1) of the first free instance, 0: empty */
 	unsigned int n;
 	size_t stride;
 	size_t map_size;
@@ -55,8 +55,8 @@ static struct pk_retprobe_instance *pool_get(struct rp_pool *pool)
 		idx = (unsigned int)(old & 0xffffffffu);
 		if (!idx)
 			return NULL;
-		neu = ((old >> 32) + 1) << 32 | __atomic_load_n(&pool->next_free[idx - 1],
-								 __ATOMIC_RELAXED);
+		neu = ((old >> 32) + 1) << 32 |
+		      __atomic_load_n(&pool->next_free[idx - 1], __ATOMIC_RELAXED);
 	} while (!__atomic_compare_exchange_n(&pool->head, &old, neu, 1, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
 	__atomic_add_fetch(&pool->refs, 1, __ATOMIC_RELAXED);
@@ -223,15 +223,15 @@ static int unwind_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 }
 
 static struct pk_probe unwind_probes[] = {
-	{.symbol_name = "libgcc_s.so.1:_Unwind_RaiseException",
-	 .pre_handler = unwind_pre_handler,
-	 .pk_priv.owner = PK_OWNER_INTERNAL},
-	{.symbol_name = "libgcc_s.so.1:_Unwind_ForcedUnwind",
-	 .pre_handler = unwind_pre_handler,
-	 .pk_priv.owner = PK_OWNER_INTERNAL},
-	{.symbol_name = "libgcc_s.so.1:_Unwind_Resume_or_Rethrow",
-	 .pre_handler = unwind_pre_handler,
-	 .pk_priv.owner = PK_OWNER_INTERNAL},
+    {.symbol_name = "libgcc_s.so.1:_Unwind_RaiseException",
+     .pre_handler = unwind_pre_handler,
+     .pk_priv.owner = PK_OWNER_INTERNAL},
+    {.symbol_name = "libgcc_s.so.1:_Unwind_ForcedUnwind",
+     .pre_handler = unwind_pre_handler,
+     .pk_priv.owner = PK_OWNER_INTERNAL},
+    {.symbol_name = "libgcc_s.so.1:_Unwind_Resume_or_Rethrow",
+     .pre_handler = unwind_pre_handler,
+     .pk_priv.owner = PK_OWNER_INTERNAL},
 };
 
 static void hook_unwinder_locked(void)
@@ -240,7 +240,8 @@ static void hook_unwinder_locked(void)
 
 	for (i = 0; i < sizeof(unwind_probes) / sizeof(unwind_probes[0]); i++)
 		if (!pk_probe_is_registered(&unwind_probes[i]))
-			pk_register_locked(&unwind_probes[i]); /* absent libgcc_s: nothing to guard */
+			pk_register_locked(
+			    &unwind_probes[i]); /* absent libgcc_s: nothing to guard */
 }
 
 static int register_one_locked(struct pk_retprobe *rp)

@@ -72,17 +72,18 @@ static struct pk_thread *claim(int tid)
 			struct pk_thread *t = &pool[i];
 			int cur = pk_load(&t->tid), zero = 0;
 
-			/* Second pass: take over records of threads that died without the destructor. */
+			/* Second pass: take over records of threads that died without the
+			 * destructor. */
 			if (cur && (pass == 0 || thread_alive(cur)))
 				continue;
 			if (cur)
 				zero = cur;
 			if (!__atomic_compare_exchange_n(&t->tid, &zero, tid, 0, __ATOMIC_ACQ_REL,
-							  __ATOMIC_RELAXED))
+							 __ATOMIC_RELAXED))
 				continue;
-			while (i >= hwm && !__atomic_compare_exchange_n(&pool_hwm, &hwm, i + 1, 1,
-									 __ATOMIC_ACQ_REL,
-									 __ATOMIC_RELAXED))
+			while (i >= hwm &&
+			       !__atomic_compare_exchange_n(&pool_hwm, &hwm, i + 1, 1,
+							    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 				;
 			return t;
 		}

@@ -18,11 +18,11 @@
 
 struct pk_sym_info {
 	uintptr_t start;    /* run-time address of the symbol */
-	size_t size;        /* 0 when the symbol table gives none */
+	size_t size;	    /* 0 when the symbol table gives none */
 	const char *name;   /* valid for the life of the process */
 	const char *object; /* file name (basename) of the object */
 	const char *path;   /* full path of the object */
-	int is_exe;         /* the object is the main executable */
+	int is_exe;	    /* the object is the main executable */
 };
 
 /*

@@ -130,15 +130,9 @@ static void read_symbols(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, Elf_Data *
 		if (type == STT_GNU_IFUNC)
 			flags |= SYM_IFUNC;
 		switch (GELF_ST_BIND(s.st_info)) {
-		case STB_GLOBAL:
-			bind = BIND_GLOBAL;
-			break;
-		case STB_WEAK:
-			bind = BIND_WEAK;
-			break;
-		default:
-			bind = BIND_LOCAL;
-			break;
+		case STB_GLOBAL: bind = BIND_GLOBAL; break;
+		case STB_WEAK: bind = BIND_WEAK; break;
+		default: bind = BIND_LOCAL; break;
 		}
 		add_raw(c, bias + (uintptr_t)s.st_value, (size_t)s.st_size, name, len, bind, flags);
 	}

@@ -28,7 +28,7 @@
 #define CHUNK_SIZE  (64 * 1024)
 #define CHUNK_SLOTS (CHUNK_SIZE / PK_SLOT_SIZE)
 #define MAX_CHUNKS  4096
-#define REACH       0x7fff0000L /* a little under 2 GiB, leaving room for the chunk itself */
+#define REACH	    0x7fff0000L /* a little under 2 GiB, leaving room for the chunk itself */
 
 struct chunk {
 	uintptr_t base;
@@ -102,8 +102,9 @@ void pk_text_sync(void)
 	 * a sync-core membarrier makes every core serialise before we go on.
 	 */
 	if (membarrier_ok < 0)
-		membarrier_ok = syscall(SYS_membarrier,
-					MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0) == 0;
+		membarrier_ok =
+		    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+			    0) == 0;
 	if (membarrier_ok)
 		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0);
 }
@@ -153,7 +154,7 @@ int pk_text_prot(uintptr_t addr)
 struct gap_query {
 	uintptr_t lo, hi;   /* window the chunk must lie in */
 	uintptr_t prev_end; /* end of the previous mapping */
-	uintptr_t want;     /* preferred address */
+	uintptr_t want;	    /* preferred address */
 	uintptr_t best;
 	uintptr_t best_dist;
 };

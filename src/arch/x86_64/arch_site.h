@@ -5,7 +5,7 @@
 #include "insn.h"
 
 /* Slot layout: the plain entry falls back into the code, the post entry into pk_post_entry. */
-#define PK_SLOT_POST    48
+#define PK_SLOT_POST	 48
 #define PK_SLOT_LIT_SITE 112
 #define PK_SLOT_LIT_POST 120
 

@@ -96,8 +96,8 @@ static int classify_indirect(const ZydisDecodedInstruction *ins, const ZydisDeco
 		return 0;
 	}
 	out->base = op->mem.base == ZYDIS_REGISTER_NONE ? PK_REG_NONE : zydis_gpr64(op->mem.base);
-	out->index = op->mem.index == ZYDIS_REGISTER_NONE ? PK_REG_NONE
-							  : zydis_gpr64(op->mem.index);
+	out->index =
+	    op->mem.index == ZYDIS_REGISTER_NONE ? PK_REG_NONE : zydis_gpr64(op->mem.index);
 	if (out->base == -2 || out->index == -2)
 		return -EOPNOTSUPP;
 	return 0;
@@ -112,12 +112,8 @@ static int classify_relative(const ZydisDecodedInstruction *ins, struct pk_insn 
 		return -EOPNOTSUPP;
 	out->target = out->pc + ins->length + (uint64_t)ins->raw.imm[0].value.s;
 	switch (ins->mnemonic) {
-	case ZYDIS_MNEMONIC_JMP:
-		out->kind = PK_INSN_JMP;
-		return 0;
-	case ZYDIS_MNEMONIC_CALL:
-		out->kind = PK_INSN_CALL;
-		return 0;
+	case ZYDIS_MNEMONIC_JMP: out->kind = PK_INSN_JMP; return 0;
+	case ZYDIS_MNEMONIC_CALL: out->kind = PK_INSN_CALL; return 0;
 	case ZYDIS_MNEMONIC_LOOPNE:
 	case ZYDIS_MNEMONIC_LOOPE:
 	case ZYDIS_MNEMONIC_LOOP:
@@ -130,8 +126,7 @@ static int classify_relative(const ZydisDecodedInstruction *ins, struct pk_insn 
 								  : 3;
 		out->addr32 = ins->address_width == 32;
 		return 0;
-	default:
-		break;
+	default: break;
 	}
 	if (ins->meta.category == ZYDIS_CATEGORY_COND_BR) {
 		out->kind = PK_INSN_JCC;
@@ -167,8 +162,7 @@ int pk_insn_decode(const uint8_t *buf, size_t avail, uint64_t pc, struct pk_insn
 	case ZYDIS_MNEMONIC_IRETQ:
 	case ZYDIS_MNEMONIC_SYSRET:
 	case ZYDIS_MNEMONIC_SYSEXIT:
-	case ZYDIS_MNEMONIC_XBEGIN:
-		return -EOPNOTSUPP;
+	case ZYDIS_MNEMONIC_XBEGIN: return -EOPNOTSUPP;
 	case ZYDIS_MNEMONIC_RET:
 		out->kind = PK_INSN_RET;
 		if (ins.operand_width != 64)
@@ -182,8 +176,7 @@ int pk_insn_decode(const uint8_t *buf, size_t avail, uint64_t pc, struct pk_insn
 			return classify_relative(&ins, out);
 		out->kind = ins.mnemonic == ZYDIS_MNEMONIC_JMP ? PK_INSN_JMP_IND : PK_INSN_CALL_IND;
 		return classify_indirect(&ins, &ops[0], out);
-	default:
-		break;
+	default: break;
 	}
 	if (ins.attributes & ZYDIS_ATTRIB_IS_RELATIVE) {
 		int i;
@@ -281,9 +274,7 @@ int pk_insn_emulate(const struct pk_insn *insn, struct pk_regs *regs, uint64_t *
 	int taken, err;
 
 	switch (insn->kind) {
-	case PK_INSN_JMP:
-		regs->ip = insn->target;
-		return 0;
+	case PK_INSN_JMP: regs->ip = insn->target; return 0;
 	case PK_INSN_JCC:
 		regs->ip = cond_holds(insn->cc, regs->flags) ? insn->target : next;
 		return 0;
@@ -326,8 +317,7 @@ int pk_insn_emulate(const struct pk_insn *insn, struct pk_regs *regs, uint64_t *
 		regs->ip = dest;
 		regs->sp += 8 + insn->ret_pop;
 		return 0;
-	default:
-		return -EINVAL;
+	default: return -EINVAL;
 	}
 }
 

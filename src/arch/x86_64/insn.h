@@ -16,13 +16,13 @@ struct pk_regs;
 
 enum pk_insn_kind {
 	PK_INSN_RELOC = 0, /* runs in the slot; RIP-relative disp rewritten */
-	PK_INSN_JMP,       /* jmp rel8/rel32 */
-	PK_INSN_JCC,       /* jcc rel8/rel32; cc holds the condition (0-15) */
-	PK_INSN_LOOP,      /* loop/loope/loopne/jrcxz; cc: 0 loopne 1 loope 2 loop 3 jrcxz */
-	PK_INSN_CALL,      /* call rel32 */
+	PK_INSN_JMP,	   /* jmp rel8/rel32 */
+	PK_INSN_JCC,	   /* jcc rel8/rel32; cc holds the condition (0-15) */
+	PK_INSN_LOOP,	   /* loop/loope/loopne/jrcxz; cc: 0 loopne 1 loope 2 loop 3 jrcxz */
+	PK_INSN_CALL,	   /* call rel32 */
 	PK_INSN_JMP_IND,   /* jmp r/m64, including jmp [rip+disp] */
 	PK_INSN_CALL_IND,  /* call r/m64, including call [rip+disp] */
-	PK_INSN_RET,       /* ret, ret imm16 */
+	PK_INSN_RET,	   /* ret, ret imm16 */
 };
 
 /* An operand register, as an index into struct pk_regs (in longs), or -1. */
@@ -33,16 +33,16 @@ struct pk_insn {
 	uint8_t len;
 	uint8_t kind;
 	uint8_t cc;
-	uint8_t addr32;   /* 0x67: loop/jrcxz count in ecx, not rcx */
+	uint8_t addr32;	  /* 0x67: loop/jrcxz count in ecx, not rcx */
 	uint8_t disp_off; /* RELOC: offset of a RIP-relative disp32, 0 if none */
 	uint8_t ind_mem;  /* *_IND: operand is memory (else register @base) */
-	int8_t base;      /* *_IND: base register (PK_REG_NONE for none/RIP) */
-	int8_t index;     /* *_IND: index register */
+	int8_t base;	  /* *_IND: base register (PK_REG_NONE for none/RIP) */
+	int8_t index;	  /* *_IND: index register */
 	uint8_t scale;
 	uint16_t ret_pop; /* RET: bytes popped after the return address */
-	int64_t disp;     /* *_IND memory displacement (RIP-relative: absolute in target) */
+	int64_t disp;	  /* *_IND memory displacement (RIP-relative: absolute in target) */
 	uint64_t target;  /* direct branch target, or absolute RIP-relative address */
-	uint64_t pc;      /* where the instruction was decoded */
+	uint64_t pc;	  /* where the instruction was decoded */
 };
 
 /*

@@ -63,8 +63,8 @@ static int pk_write_nofault(void *dst, const void *src, size_t n)
 
 	return pk_syscall6(SYS_process_vm_writev, pk_sys(SYS_getpid, 0, 0, 0), (long)&l, 1,
 			   (long)&r, 1, 0) == (long)n
-		       ? 0
-		       : -EFAULT;
+		   ? 0
+		   : -EFAULT;
 }
 
 static void uc_to_regs(const ucontext_t *uc, struct pk_regs *r)
@@ -288,7 +288,8 @@ static void install_handlers(void)
 		sigdelset(&sa.sa_mask, SIGBUS);
 		sigdelset(&sa.sa_mask, SIGFPE);
 		sigdelset(&sa.sa_mask, SIGILL);
-		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER | (sig == SIGTRAP ? 0 : SA_ONSTACK);
+		sa.sa_flags =
+		    SA_SIGINFO | SA_RESTART | SA_NODEFER | (sig == SIGTRAP ? 0 : SA_ONSTACK);
 		sigaction(sig, &sa, &prev_act[sig]);
 	}
 }
@@ -370,12 +371,12 @@ static int sigmask_guard(struct pk_probe *p, struct pk_regs *r)
 }
 
 static struct pk_probe guard_probes[] = {
-	{.symbol_name = "libc.so.6:sigaction",
-	 .pre_handler = sigaction_guard,
-	 .pk_priv.owner = PK_OWNER_INTERNAL},
-	{.symbol_name = "libc.so.6:pthread_sigmask",
-	 .pre_handler = sigmask_guard,
-	 .pk_priv.owner = PK_OWNER_INTERNAL},
+    {.symbol_name = "libc.so.6:sigaction",
+     .pre_handler = sigaction_guard,
+     .pk_priv.owner = PK_OWNER_INTERNAL},
+    {.symbol_name = "libc.so.6:pthread_sigmask",
+     .pre_handler = sigmask_guard,
+     .pk_priv.owner = PK_OWNER_INTERNAL},
 };
 
 void arch_init_late(void)
@@ -474,10 +475,8 @@ int arch_prepare_probe(struct pk_site *site)
 		return err;
 	if (site->arch.insn.kind != PK_INSN_RELOC)
 		return 0;
-	site->arch.slot = pk_slot_alloc(site->addr,
-					site->arch.insn.disp_off ? site->arch.insn.target
-								 : site->addr,
-					&err);
+	site->arch.slot = pk_slot_alloc(
+	    site->addr, site->arch.insn.disp_off ? site->arch.insn.target : site->addr, &err);
 	if (!site->arch.slot)
 		return err;
 	err = write_slot(site, site->arch.slot);
