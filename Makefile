@@ -73,6 +73,7 @@ $(BUILD)/obj/tests/%.o: tests/%.S
 $(SHLIB): $(LIB_OBJ) src/probekit.map
 	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,--version-script=src/probekit.map -Wl,-z,now \
 		-Wl,-soname,libprobekit.so.0 $(SANFLAGS) $(LDLIBS_LIB)
+	ln -sf libprobekit.so $(BUILD)/libprobekit.so.0
 
 $(STLIB): $(LIB_OBJ)
 	@rm -f $@
@@ -98,7 +99,7 @@ tests: $(TEST_BIN) $(TEST_HELPERS)
 # Examples are "modules": shared objects preloaded into an unmodified program,
 # registering their probes in a constructor (module_init) and removing them in
 # a destructor (module_exit).
-$(BUILD)/examples/%.so: examples/%.c $(SHLIB)
+$(BUILD)/examples/%.so: examples/%.c examples/module.h $(SHLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -fPIC -shared -o $@ $< \
 		-L$(BUILD) -lprobekit -Wl,-rpath,'$$ORIGIN/..' $(SANFLAGS)
