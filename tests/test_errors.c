@@ -260,6 +260,11 @@ int main(void)
 	RUN(test_eopnotsupp);
 	RUN(test_eexist);
 	RUN(test_erange);
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan maps terabytes of shadow at start: an address-space limit breaks ASan itself. */
+	printf("SKIP test_enomem: RLIMIT_AS cannot be lowered under ASan\n");
+#else
 	RUN(test_enomem);
+#endif
 	TEST_EXIT();
 }
