@@ -222,7 +222,7 @@ static void test_erange(void)
 	munmap(res, span);
 }
 
-static void test_enomem(void)
+__attribute__((unused)) static void test_enomem(void)
 {
 	pid_t pid = fork();
 	int status = 0;
