@@ -496,6 +496,11 @@ int arch_arm_probe(struct pk_site *site)
 
 int arch_disarm_probe(struct pk_site *site)
 {
+	uint8_t cur;
+
+	/* Unmapped, or remapped with other code (dlclose/dlopen): not ours to restore. */
+	if (pk_read_nofault(&cur, (const void *)site->addr, 1) || cur != INT3)
+		return 0;
 	return pk_text_poke((void *)site->addr, site->arch.insn.bytes, 1);
 }
 
