@@ -155,7 +155,20 @@ int pk_insn_decode(const uint8_t *buf, size_t avail, uint64_t pc, struct pk_insn
 
 	if (ins.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
 		return -EOPNOTSUPP;
+	/*
+	 * 0x66 on a near branch: Intel ignores it, AMD truncates the target
+	 * to 16 bits and even decodes a different length. Compilers emit it
+	 * only with REX.W (the TLS call padding "66 66 48 e8"), which wins on
+	 * both; refuse the rest rather than guess the vendor.
+	 */
+	if (ins.meta.branch_type != ZYDIS_BRANCH_TYPE_NONE &&
+	    (ins.attributes & ZYDIS_ATTRIB_HAS_OPERANDSIZE) && !ins.raw.rex.W)
+		return -EOPNOTSUPP;
 	switch (ins.mnemonic) {
+	case ZYDIS_MNEMONIC_INT:
+		/* int $3 in the slot would look like our own int3 with no site behind it. */
+		return ins.raw.imm[0].value.u == 3 ? -EOPNOTSUPP : 0;
+	case ZYDIS_MNEMONIC_INT1:
 	case ZYDIS_MNEMONIC_INT3:
 	case ZYDIS_MNEMONIC_IRET:
 	case ZYDIS_MNEMONIC_IRETD:
@@ -284,7 +297,8 @@ int pk_insn_emulate(const struct pk_insn *insn, struct pk_regs *regs, uint64_t *
 			taken = count == 0;
 		} else {
 			count = insn->addr32 ? (uint32_t)(count - 1) : count - 1;
-			regs->cx = insn->addr32 ? ((regs->cx & ~0xffffffffUL) | count) : count;
+			/* A 32-bit counter write zero-extends into rcx, as any 32-bit write does. */
+			regs->cx = count;
 			taken = count != 0;
 			if (insn->cc == 0)
 				taken = taken && !(regs->flags & F_ZF);
