@@ -45,6 +45,7 @@ struct pk_thread {
 	uintptr_t *ool;			 /* that thread's pk_ool, see below */
 	int depth;			 /* >0 while running a handler: nested hits are missed */
 	struct pk_retprobe_instance *ri; /* live return instances, newest first */
+	struct pk_retprobe_instance *parked; /* taken off the stack while an exception unwinds */
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 
 #include "probekit.h"
 #include "pk_test.h"
@@ -205,6 +206,62 @@ static void test_batch(void)
 	pk_unregister_retprobes(rps, 1);
 }
 
+static ucontext_t co_main, co_a, co_b;
+
+__attribute__((noipa)) long co_leaf(long v)
+{
+	return v + 1;
+}
+
+/* Called on coroutine A: its frame stays live on A's stack while B runs. */
+__attribute__((noipa)) long co_suspending(long v)
+{
+	swapcontext(&co_a, &co_b);
+	return v * 2;
+}
+
+static volatile long co_result_a, co_result_b;
+
+static void co_a_main(void)
+{
+	co_result_a = co_suspending(20);
+}
+
+static void co_b_main(void)
+{
+	/* On B, whose stack lies above A's: A's live instance looks stale from here. */
+	co_result_b = co_leaf(1);
+	swapcontext(&co_b, &co_a);
+}
+
+static void test_coroutine_stacks(void)
+{
+	struct pk_retprobe ra = {.kp.symbol_name = "co_suspending", .handler = ret};
+	struct pk_retprobe rb = {.kp.symbol_name = "co_leaf", .handler = ret};
+	static char stacks[2][65536] __attribute__((aligned(16)));
+
+	CHECK_EQ(pk_register_retprobe(&ra), 0);
+	CHECK_EQ(pk_register_retprobe(&rb), 0);
+	getcontext(&co_a);
+	co_a.uc_stack.ss_sp = stacks[0];
+	co_a.uc_stack.ss_size = sizeof(stacks[0]);
+	co_a.uc_link = &co_main;
+	makecontext(&co_a, co_a_main, 0);
+	getcontext(&co_b);
+	co_b.uc_stack.ss_sp = stacks[1];
+	co_b.uc_stack.ss_size = sizeof(stacks[1]);
+	co_b.uc_link = &co_main;
+	makecontext(&co_b, co_b_main, 0);
+	ret_hits = 0;
+	swapcontext(&co_main, &co_a);
+	/* The return through the reclaimed instance still lands where it should. */
+	CHECK_EQ(co_result_a, 40);
+	CHECK_EQ(co_result_b, 2);
+	CHECK(ret_hits >= 1);
+	pk_unregister_retprobe(&ra);
+	pk_unregister_retprobe(&rb);
+}
+
 int main(void)
 {
 	RUN(test_return_value_and_data);
@@ -213,5 +270,6 @@ int main(void)
 	RUN(test_unregister_in_flight);
 	RUN(test_with_kprobe_same_address);
 	RUN(test_batch);
+	RUN(test_coroutine_stacks);
 	TEST_EXIT();
 }

@@ -113,14 +113,65 @@ static int slot_holds_trampoline(unsigned long sp)
 	       v == arch_rethook_trampoline();
 }
 
-/* Drop instances newer than the live frame at @sp whose return slot was overwritten. */
-static void reclaim_stale(struct pk_thread *t, unsigned long sp)
-{
-	while (t->ri && t->ri->pk_sp <= sp && !slot_holds_trampoline(t->ri->pk_sp)) {
-		struct pk_retprobe_instance *ri = t->ri;
+/*
+ * Instances reclaimed while their slot might still be returned through
+ * (see reclaim_stale), newest last: a ring shared by all threads, read only
+ * when the trampoline finds no instance for a return.
+ */
+#define NR_GRAVES 4096
+struct grave {
+	int tid;
+	unsigned long slot;
+	unsigned long ret_addr;
+};
+static struct grave graves[NR_GRAVES];
+static unsigned long nr_buried;
 
-		t->ri = ri->pk_next;
-		pool_put(ri);
+static void bury(const struct pk_thread *t, const struct pk_retprobe_instance *ri)
+{
+	struct grave *g = &graves[__atomic_fetch_add(&nr_buried, 1, __ATOMIC_RELAXED) % NR_GRAVES];
+
+	__atomic_store_n(&g->tid, 0, __ATOMIC_RELEASE);
+	g->slot = ri->pk_sp;
+	g->ret_addr = (unsigned long)ri->ret_addr;
+	__atomic_store_n(&g->tid, t->tid, __ATOMIC_RELEASE);
+}
+
+static unsigned long exhume(const struct pk_thread *t, unsigned long slot)
+{
+	unsigned long n = __atomic_load_n(&nr_buried, __ATOMIC_ACQUIRE), i;
+
+	for (i = 0; i < NR_GRAVES && i < n; i++) {
+		const struct grave *g = &graves[(n - 1 - i) % NR_GRAVES];
+
+		if (__atomic_load_n(&g->tid, __ATOMIC_ACQUIRE) == t->tid && g->slot == slot)
+			return g->ret_addr;
+	}
+	return 0;
+}
+
+/*
+ * Drop the instances of frames that are gone: those whose slot is at or
+ * below @limit, the deepest live slot of this stack. That is exact for
+ * frames that longjmp skipped. A frame live on another stack (a signal or
+ * coroutine stack below this one) would be dropped too, so every dropped
+ * instance is buried: should its frame return after all, the trampoline
+ * still finds where to go, and only the handler call is lost.
+ */
+static void reclaim_stale(struct pk_thread *t, unsigned long limit)
+{
+	struct pk_retprobe_instance **pp = &t->ri;
+
+	while (*pp) {
+		struct pk_retprobe_instance *ri = *pp;
+
+		if (ri->pk_sp <= limit) {
+			*pp = ri->pk_next;
+			bury(t, ri);
+			pool_put(ri);
+		} else {
+			pp = &ri->pk_next;
+		}
 	}
 }
 
@@ -170,8 +221,13 @@ void pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 	for (pp = t ? &t->ri : NULL; pp && *pp && (*pp)->pk_sp != slot; pp = &(*pp)->pk_next)
 		;
 	if (!pp || !*pp) {
-		/* We hold no return address for this frame: nothing sane to resume. */
-		__builtin_trap();
+		regs->ip = t ? exhume(t, slot) : 0;
+		/* With no return address for this frame there is nothing sane to resume. */
+		if (!regs->ip)
+			__builtin_trap();
+		reclaim_stale(t, slot);
+		pk_thread_exit(t);
+		return;
 	}
 	ri = *pp;
 	*pp = ri->pk_next;
@@ -183,25 +239,33 @@ void pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 		t->depth--;
 	}
 	pool_put(ri);
-	reclaim_stale(t, regs->sp);
+	reclaim_stale(t, slot);
 	pk_thread_exit(t);
+}
+
+static void put_list(struct pk_retprobe_instance **head)
+{
+	while (*head) {
+		struct pk_retprobe_instance *ri = *head;
+
+		*head = ri->pk_next;
+		pool_put(ri);
+	}
 }
 
 void pk_retprobe_thread_exit(struct pk_thread *t)
 {
-	while (t->ri) {
-		struct pk_retprobe_instance *ri = t->ri;
-
-		t->ri = ri->pk_next;
-		pool_put(ri);
-	}
+	put_list(&t->ri);
+	put_list(&t->parked);
 }
 
 /*
  * An exception or a forced unwind walks the stack by return addresses; one
  * pointing at the trampoline has no unwind info and would end the program.
- * Put the real addresses back before the unwinder starts. The calls they
- * belonged to then return without running their handler.
+ * Put the real addresses back before the unwinder starts, and park the
+ * instances: when a catch handler begins, the frames above it are still
+ * there and get their trampoline back; the ones the exception unwound are
+ * gone, and their return events with them.
  */
 static int unwind_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 {
@@ -214,24 +278,63 @@ static int unwind_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 	while (t->ri) {
 		struct pk_retprobe_instance *ri = t->ri;
 
-		if (slot_holds_trampoline(ri->pk_sp))
-			*(unsigned long *)ri->pk_sp = (unsigned long)ri->ret_addr;
 		t->ri = ri->pk_next;
-		pool_put(ri);
+		if (slot_holds_trampoline(ri->pk_sp)) {
+			*(unsigned long *)ri->pk_sp = (unsigned long)ri->ret_addr;
+			ri->pk_next = t->parked;
+			t->parked = ri;
+		} else {
+			pool_put(ri);
+		}
 	}
 	return 0;
 }
 
+/* Insert keeping the list ordered by slot, deepest (lowest) first. */
+static void insert_by_sp(struct pk_thread *t, struct pk_retprobe_instance *ri)
+{
+	struct pk_retprobe_instance **pp = &t->ri;
+
+	while (*pp && (*pp)->pk_sp < ri->pk_sp)
+		pp = &(*pp)->pk_next;
+	ri->pk_next = *pp;
+	*pp = ri;
+}
+
+static int begin_catch_pre_handler(struct pk_probe *p, struct pk_regs *regs)
+{
+	struct pk_thread *t = pk_thread_get();
+	unsigned long v;
+
+	(void)p;
+	if (!t)
+		return 0;
+	while (t->parked) {
+		struct pk_retprobe_instance *ri = t->parked;
+
+		t->parked = ri->pk_next;
+		/* Above the catching frame and untouched since we restored it: still live. */
+		if (ri->pk_sp > regs->sp &&
+		    pk_read_nofault(&v, (const void *)ri->pk_sp, sizeof(v)) == 0 &&
+		    v == (unsigned long)ri->ret_addr) {
+			*(unsigned long *)ri->pk_sp = arch_rethook_trampoline();
+			insert_by_sp(t, ri);
+		} else {
+			pool_put(ri);
+		}
+	}
+	return 0;
+}
+
+#define UNWIND_HOOK(sym, fn)                                                                       \
+	{                                                                                          \
+		.symbol_name = sym, .pre_handler = fn, .pk_priv.owner = PK_OWNER_INTERNAL          \
+	}
 static struct pk_probe unwind_probes[] = {
-    {.symbol_name = "libgcc_s.so.1:_Unwind_RaiseException",
-     .pre_handler = unwind_pre_handler,
-     .pk_priv.owner = PK_OWNER_INTERNAL},
-    {.symbol_name = "libgcc_s.so.1:_Unwind_ForcedUnwind",
-     .pre_handler = unwind_pre_handler,
-     .pk_priv.owner = PK_OWNER_INTERNAL},
-    {.symbol_name = "libgcc_s.so.1:_Unwind_Resume_or_Rethrow",
-     .pre_handler = unwind_pre_handler,
-     .pk_priv.owner = PK_OWNER_INTERNAL},
+    UNWIND_HOOK("libgcc_s.so.1:_Unwind_RaiseException", unwind_pre_handler),
+    UNWIND_HOOK("libgcc_s.so.1:_Unwind_ForcedUnwind", unwind_pre_handler),
+    UNWIND_HOOK("libgcc_s.so.1:_Unwind_Resume_or_Rethrow", unwind_pre_handler),
+    UNWIND_HOOK("libstdc++.so.6:__cxa_begin_catch", begin_catch_pre_handler),
 };
 
 static void hook_unwinder_locked(void)

@@ -103,6 +103,7 @@ struct pk_thread *pk_thread_get(void)
 	t->seq &= ~1UL;
 	t->depth = 0;
 	t->ri = NULL;
+	t->parked = NULL;
 	t->ool = &pk_ool;
 	self = t;
 	/* Safe here: glibc stores keys below 32 in the thread descriptor without allocating. */
@@ -185,6 +186,7 @@ static void atfork_child(void)
 		if (&pool[i] == self)
 			continue;
 		pool[i].ri = NULL;
+		pool[i].parked = NULL;
 		pool[i].seq = 0;
 		pool[i].tid = 0;
 	}
