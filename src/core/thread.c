@@ -101,6 +101,7 @@ struct pk_thread *pk_thread_get(void)
 	if (!t)
 		return NULL;
 	t->seq &= ~1UL;
+	t->nest = 0;
 	t->depth = 0;
 	t->ri = NULL;
 	t->parked = NULL;
@@ -114,7 +115,8 @@ struct pk_thread *pk_thread_get(void)
 
 void pk_thread_enter(struct pk_thread *t)
 {
-	if (!t)
+	/* A probe hit from inside a handler nests: only the outermost entry counts. */
+	if (!t || t->nest++)
 		return;
 	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELAXED);
 	/* Pairs with the fence in pk_wait_quiescent: a remover sees us, or we see its removal. */
@@ -123,7 +125,7 @@ void pk_thread_enter(struct pk_thread *t)
 
 void pk_thread_exit(struct pk_thread *t)
 {
-	if (!t)
+	if (!t || --t->nest)
 		return;
 	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
 }

@@ -297,7 +297,8 @@ int pk_insn_emulate(const struct pk_insn *insn, struct pk_regs *regs, uint64_t *
 			taken = count == 0;
 		} else {
 			count = insn->addr32 ? (uint32_t)(count - 1) : count - 1;
-			/* A 32-bit counter write zero-extends into rcx, as any 32-bit write does. */
+			/* A 32-bit counter write zero-extends into rcx, as any 32-bit write does.
+			 */
 			regs->cx = count;
 			taken = count != 0;
 			if (insn->cc == 0)
