@@ -42,6 +42,7 @@ struct pk_site {
 struct pk_thread {
 	int tid;			 /* 0: free */
 	unsigned long seq;		 /* odd while the thread is inside the dispatcher */
+	int nest;			 /* dispatcher entries on this thread's stack */
 	uintptr_t *ool;			 /* that thread's pk_ool, see below */
 	int depth;			 /* >0 while running a handler: nested hits are missed */
 	struct pk_retprobe_instance *ri; /* live return instances, newest first */
