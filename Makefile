@@ -58,12 +58,12 @@ TO_PK_TEXT = objcopy --rename-section .text=pk_text,alloc,load,readonly,code,con
 
 $(BUILD)/obj/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LIBFLAGS) -fno-reorder-blocks-and-partition -MMD -MP -c $< -o $@.tmp
+	$(CC) $(CFLAGS) $(LIBFLAGS) -fno-reorder-blocks-and-partition -MMD -MP -MT $@ -MF $(@:.o=.d) -c $< -o $@.tmp
 	$(TO_PK_TEXT) $@.tmp $@ && rm -f $@.tmp
 
 $(BUILD)/obj/src/%.o: src/%.S
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -MMD -MP -c $< -o $@.tmp
+	$(CC) $(BASEFLAGS) -MMD -MP -MT $@ -MF $(@:.o=.d) -c $< -o $@.tmp
 	$(TO_PK_TEXT) $@.tmp $@ && rm -f $@.tmp
 
 $(BUILD)/obj/tests/%.o: tests/%.S

@@ -96,7 +96,7 @@ struct pk_probe {
 	 */
 	pk_fault_handler_t fault_handler;
 
-	/* Hits that ran no handler (re-entered from a handler, or disabled). */
+	/* Hits that ran no handler because they came from inside a handler. */
 	unsigned long nmissed;
 	/* PK_FLAG_*. */
 	unsigned int flags;

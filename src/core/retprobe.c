@@ -118,7 +118,7 @@ static int slot_holds_trampoline(unsigned long sp)
  * (see reclaim_stale), newest last: a ring shared by all threads, read only
  * when the trampoline finds no instance for a return.
  */
-#define NR_GRAVES 4096
+#define NR_GRAVES 16384
 struct grave {
 	int tid;
 	unsigned long slot;
@@ -144,19 +144,24 @@ static unsigned long exhume(const struct pk_thread *t, unsigned long slot)
 	for (i = 0; i < NR_GRAVES && i < n; i++) {
 		const struct grave *g = &graves[(n - 1 - i) % NR_GRAVES];
 
-		if (__atomic_load_n(&g->tid, __ATOMIC_ACQUIRE) == t->tid && g->slot == slot)
+		/* A grave of a chained retprobe returns to the trampoline: look deeper. */
+		if (__atomic_load_n(&g->tid, __ATOMIC_ACQUIRE) == t->tid && g->slot == slot &&
+		    g->ret_addr != arch_rethook_trampoline())
 			return g->ret_addr;
 	}
 	return 0;
 }
 
 /*
- * Drop the instances of frames that are gone: those whose slot is at or
- * below @limit, the deepest live slot of this stack. That is exact for
- * frames that longjmp skipped. A frame live on another stack (a signal or
- * coroutine stack below this one) would be dropped too, so every dropped
- * instance is buried: should its frame return after all, the trampoline
- * still finds where to go, and only the handler call is lost.
+ * Drop the instances of frames that are gone: those whose slot is below
+ * @limit, the slot of the frame that is live now, and one at @limit whose
+ * slot no longer holds the trampoline (the new call has just written its
+ * own return address there; several retprobes on one function instead
+ * leave the trampoline there for each other). That is exact for frames that
+ * longjmp skipped. A frame live on another stack (a signal or coroutine
+ * stack below this one) would be dropped too, so every dropped instance is
+ * buried: should its frame return after all, the trampoline still finds
+ * where to go, and only the handler call is lost.
  */
 static void reclaim_stale(struct pk_thread *t, unsigned long limit)
 {
@@ -165,7 +170,8 @@ static void reclaim_stale(struct pk_thread *t, unsigned long limit)
 	while (*pp) {
 		struct pk_retprobe_instance *ri = *pp;
 
-		if (ri->pk_sp <= limit) {
+		if (ri->pk_sp < limit ||
+		    (ri->pk_sp == limit && *(unsigned long *)limit != arch_rethook_trampoline())) {
 			*pp = ri->pk_next;
 			bury(t, ri);
 			pool_put(ri);
@@ -225,7 +231,7 @@ void pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 		/* With no return address for this frame there is nothing sane to resume. */
 		if (!regs->ip)
 			__builtin_trap();
-		reclaim_stale(t, slot);
+		reclaim_stale(t, slot - 1);
 		pk_thread_exit(t);
 		return;
 	}
@@ -239,7 +245,8 @@ void pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 		t->depth--;
 	}
 	pool_put(ri);
-	reclaim_stale(t, slot);
+	/* Chained retprobes on this frame keep their instances at this very slot. */
+	reclaim_stale(t, slot - 1);
 	pk_thread_exit(t);
 }
 
