@@ -259,12 +259,39 @@ static void test_fork_child_probes(void)
 	pk_unregister_probe(&p);
 }
 
+static void test_read_nofault(void)
+{
+	struct sigaction old;
+	char buf[64], *page;
+	long v = 0x1122334455667788L, got = 0;
+	struct pk_probe p = {.addr = (void *)t_helper3, .pre_handler = pre};
+
+	/* The program's own handler must never see these faults. */
+	install(SIGSEGV, &old);
+	memset((void *)&seen, 0, sizeof(seen));
+	CHECK_EQ(pk_register_probe(&p), 0); /* the engine's fault handler is in place */
+	CHECK_EQ(pk_read_nofault(&got, &v, sizeof(v)), 0);
+	CHECK_EQ(got, v);
+	CHECK_EQ(pk_read_nofault(buf, NULL, 8), -EFAULT);
+	CHECK_EQ(pk_read_nofault(buf, (void *)0x10, 1), -EFAULT);
+	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(page, 'x', 8192);
+	munmap(page + 4096, 4096);
+	CHECK_EQ(pk_read_nofault(buf, page + 4096 - 8, 8), 0);
+	CHECK_EQ(pk_read_nofault(buf, page + 4096 - 8, 9), -EFAULT); /* straddles the hole */
+	munmap(page, 4096);
+	CHECK_EQ(seen.sig, 0);
+	pk_unregister_probe(&p);
+	sigaction(SIGSEGV, &old, NULL);
+}
+
 int main(void)
 {
 	RUN(test_segv_as_unprobed);
 	RUN(test_fpe_as_unprobed);
 	RUN(test_bus_as_unprobed);
 	RUN(test_fault_handler_fixup);
+	RUN(test_read_nofault);
 	RUN(test_default_action_kills);
 	RUN(test_fork_child_probes);
 	TEST_EXIT();

@@ -131,4 +131,26 @@ pk_rethook_trampoline:
 	SAVE_CALL_RESTORE pk_rethook_dispatch
 	.size	pk_rethook_trampoline, .-pk_rethook_trampoline
 
+/*
+ * long pk_copy_nofault_asm(void *dst, const void *src, size_t n): 0, or
+ * -EFAULT when a byte of src cannot be read. A fault on the copy instruction
+ * is recognised by the engine's SIGSEGV/SIGBUS handler, which resumes at the
+ * fixup instead: the user-space version of the kernel's exception table, with
+ * no system call on the way.
+ */
+	.globl	pk_copy_nofault_asm, pk_copy_nofault_insn, pk_copy_nofault_fixup
+	.hidden	pk_copy_nofault_asm, pk_copy_nofault_insn, pk_copy_nofault_fixup
+	.type	pk_copy_nofault_asm, @function
+	.p2align 4
+pk_copy_nofault_asm:
+	mov	%rdx, %rcx
+pk_copy_nofault_insn:
+	rep movsb
+	xor	%eax, %eax
+	ret
+pk_copy_nofault_fixup:
+	mov	$-14, %rax
+	ret
+	.size	pk_copy_nofault_asm, .-pk_copy_nofault_asm
+
 	.section .note.GNU-stack,"",@progbits

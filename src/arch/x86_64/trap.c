@@ -44,6 +44,10 @@ long pk_syscall6(long nr, long a, long b, long c, long d, long e, long f)
 	return ret;
 }
 
+long pk_copy_nofault_asm(void *dst, const void *src, size_t n);
+extern char pk_copy_nofault_insn[], pk_copy_nofault_fixup[];
+static int handlers_installed;
+
 PK_API int pk_read_nofault(void *dst, const void *src, size_t n)
 {
 	struct iovec l = {dst, n}, r = {(void *)src, n};
@@ -51,7 +55,9 @@ PK_API int pk_read_nofault(void *dst, const void *src, size_t n)
 
 	if (!n)
 		return 0;
-	/* The kernel does the copy and reports a bad address instead of faulting us. */
+	if (__atomic_load_n(&handlers_installed, __ATOMIC_ACQUIRE))
+		return pk_copy_nofault_asm(dst, src, n) ? -EFAULT : 0;
+	/* Before our fault handler exists the kernel does the copy and reports a bad address. */
 	got = pk_syscall6(SYS_process_vm_readv, pk_sys(SYS_getpid, 0, 0, 0), (long)&l, 1, (long)&r,
 			  1, 0);
 	return got == (long)n ? 0 : -EFAULT;
@@ -237,8 +243,14 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	ucontext_t *uc = ucv;
 	greg_t *g = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)g[REG_RIP];
-	uint8_t *slot = pk_slot_base(pc);
+	uint8_t *slot;
 	struct pk_site *site = NULL;
+
+	if (pc == (uintptr_t)pk_copy_nofault_insn) {
+		g[REG_RIP] = (greg_t)pk_copy_nofault_fixup;
+		return;
+	}
+	slot = pk_slot_base(pc);
 
 	/* Only the displaced instruction itself is the program's; translate its faults. */
 	if (slot && (pc == (uintptr_t)slot || pc == (uintptr_t)slot + PK_SLOT_POST))
@@ -292,6 +304,7 @@ static void install_handlers(void)
 		    SA_SIGINFO | SA_RESTART | SA_NODEFER | (sig == SIGTRAP ? 0 : SA_ONSTACK);
 		sigaction(sig, &sa, &prev_act[sig]);
 	}
+	__atomic_store_n(&handlers_installed, 1, __ATOMIC_RELEASE);
 }
 
 static unsigned long xsave_size(void)
@@ -350,8 +363,8 @@ static __thread sigset_t mask_copy PK_IE;
 
 /*
  * The program's pthread_sigmask() (sigprocmask() goes through it too): an
- * int3 hit while SIGTRAP is blocked makes the kernel reset the handler and
- * kill the process, so blocking it is quietly left out. The set may be
+ * int3 hit (or a fault) while its signal is blocked makes the kernel reset
+ * the handler and kill the process, so blocking those is quietly left out. The set may be
  * read-only: the call is pointed at a per-thread copy instead.
  */
 static int sigmask_guard(struct pk_probe *p, struct pk_regs *r)
@@ -363,9 +376,13 @@ static int sigmask_guard(struct pk_probe *p, struct pk_regs *r)
 		return 0;
 	if (pk_read_nofault(&mask_copy, (const void *)r->si, sizeof(mask_copy)))
 		return 0;
-	if (!sigismember(&mask_copy, SIGTRAP))
+	if (!sigismember(&mask_copy, SIGTRAP) && !sigismember(&mask_copy, SIGSEGV) &&
+	    !sigismember(&mask_copy, SIGBUS))
 		return 0;
+	/* SIGSEGV and SIGBUS too: pk_read_nofault() relies on catching them. */
 	sigdelset(&mask_copy, SIGTRAP);
+	sigdelset(&mask_copy, SIGSEGV);
+	sigdelset(&mask_copy, SIGBUS);
 	r->si = (uintptr_t)&mask_copy;
 	return 0;
 }
