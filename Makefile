@@ -16,6 +16,11 @@ CXX      ?= g++
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 endif
+# SAN=thread: ThreadSanitizer, for the stress test. TSan does not model
+# standalone fences (-Wtsan); the orderings it must see are acquire/release.
+ifeq ($(SAN),thread)
+SANFLAGS := -fsanitize=thread -Wno-tsan
+endif
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
@@ -137,6 +142,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) all BUILD=build/asan SAN=1
+	$(MAKE) lib build/tsan/tests/test_stress BUILD=build/tsan SAN=thread
 	@scripts/run-tests.sh
 
 demo: deps

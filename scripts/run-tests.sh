@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every suite: the test binaries of the plain and the sanitizer build,
+# Runs every suite: the test binaries of the plain and the sanitizer builds
+# (ASan+UBSan for all, ThreadSanitizer for the stress test),
 # and the shell tests (examples, install, pkg-config). Each prints one
 # "PASS name" / "FAIL name" line per case; a binary that dies or exits
 # non-zero without saying FAIL counts as one failure of its own.
@@ -35,7 +36,7 @@ run_suite() { # name command...
 	fi
 }
 
-for build in build build/asan; do
+for build in build build/asan build/tsan; do
 	for t in "$build"/tests/test_*; do
 		[ -x "$t" ] || continue
 		case "$t" in *.d|*.o) continue ;; esac

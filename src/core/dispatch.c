@@ -7,12 +7,18 @@
  */
 #include "internal.h"
 
+/* Flags change under handlers' feet (enable/disable): read them once, atomically. */
+static inline unsigned int pk_flags(const struct pk_probe *p)
+{
+	return __atomic_load_n(&p->flags, __ATOMIC_RELAXED);
+}
+
 static void count_missed(struct pk_site *site)
 {
 	struct pk_probe *p;
 
 	for (p = pk_load(&site->probes); p; p = pk_load(&p->pk_priv.next))
-		if (!(p->flags & PK_FLAG_DISABLED))
+		if (!(pk_flags(p) & PK_FLAG_DISABLED))
 			pk_inc(&p->nmissed);
 }
 
@@ -33,7 +39,7 @@ int pk_dispatch_pre(struct pk_site *site, struct pk_regs *regs, struct pk_thread
 	}
 	t->depth++;
 	for (p = pk_load(&site->probes); p; p = pk_load(&p->pk_priv.next)) {
-		if (p->flags & PK_FLAG_DISABLED)
+		if (pk_flags(p) & PK_FLAG_DISABLED)
 			continue;
 		if (p->pre_handler && p->pre_handler(p, regs)) {
 			t->depth--;
@@ -54,7 +60,7 @@ void pk_dispatch_post(struct pk_site *site, struct pk_regs *regs, struct pk_thre
 		return;
 	t->depth++;
 	for (p = pk_load(&site->probes); p; p = pk_load(&p->pk_priv.next))
-		if (!(p->flags & PK_FLAG_DISABLED) && p->post_handler)
+		if (!(pk_flags(p) & PK_FLAG_DISABLED) && p->post_handler)
 			p->post_handler(p, regs, 0);
 	t->depth--;
 }
@@ -69,7 +75,7 @@ int pk_dispatch_fault(struct pk_site *site, struct pk_regs *regs, int signo, str
 		return 0;
 	t->depth++;
 	for (p = pk_load(&site->probes); p && !handled; p = pk_load(&p->pk_priv.next))
-		if (!(p->flags & PK_FLAG_DISABLED) && p->fault_handler)
+		if (!(pk_flags(p) & PK_FLAG_DISABLED) && p->fault_handler)
 			handled = p->fault_handler(p, regs, signo);
 	t->depth--;
 	return handled;

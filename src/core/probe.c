@@ -356,9 +356,9 @@ static int set_disabled(struct pk_probe *p, int disabled)
 	pthread_mutex_lock(&pk_lock);
 	if (pk_probe_is_registered(p)) {
 		if (disabled)
-			p->flags |= PK_FLAG_DISABLED;
+			__atomic_fetch_or(&p->flags, PK_FLAG_DISABLED, __ATOMIC_RELAXED);
 		else
-			p->flags &= ~PK_FLAG_DISABLED;
+			__atomic_fetch_and(&p->flags, ~PK_FLAG_DISABLED, __ATOMIC_RELAXED);
 		err = site_update_arming(p->pk_priv.site);
 	}
 	pthread_mutex_unlock(&pk_lock);

@@ -48,7 +48,7 @@ static void release(struct pk_thread *t)
 	pk_retprobe_thread_exit(t);
 	t->ri = NULL;
 	t->depth = 0;
-	t->ool = NULL;
+	__atomic_store_n(&t->ool, NULL, __ATOMIC_RELAXED);
 	pk_store(&t->tid, 0);
 }
 
@@ -105,7 +105,7 @@ struct pk_thread *pk_thread_get(void)
 	t->depth = 0;
 	t->ri = NULL;
 	t->parked = NULL;
-	t->ool = &pk_ool;
+	__atomic_store_n(&t->ool, &pk_ool, __ATOMIC_RELAXED);
 	self = t;
 	/* Safe here: glibc stores keys below 32 in the thread descriptor without allocating. */
 	if (exit_key_ok)
@@ -137,6 +137,51 @@ static void pause_briefly(void)
 	nanosleep(&ts, NULL);
 }
 
+/* Wait while @t (thread @tid) is inside the dispatcher, on the entry we see now. */
+static void wait_out_of_dispatcher(struct pk_thread *t, int tid)
+{
+	unsigned long seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+	int spins = 0;
+
+	while ((seq & 1) && __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE) == seq &&
+	       pk_load(&t->tid) == tid) {
+		if (++spins % 64 == 0 && !thread_alive(tid))
+			break;
+		if (spins < 1000)
+			sched_yield();
+		else
+			pause_briefly();
+	}
+}
+
+/* Wait while @t runs @site's slot: its pk_ool names the site until it is done with it. */
+static void wait_out_of_slot(struct pk_thread *t, int tid, const struct pk_site *site)
+{
+	uintptr_t *ool = __atomic_load_n(&t->ool, __ATOMIC_RELAXED);
+	int spins = 0;
+
+	if (!ool)
+		return;
+	for (;;) {
+		uintptr_t cur;
+
+		/* The record may belong to a thread that is exiting: read defensively. */
+		if (pk_load(&t->tid) != tid || pk_read_nofault(&cur, ool, sizeof(cur)) ||
+		    cur != (uintptr_t)site)
+			break;
+		if (++spins % 64 == 0 && !thread_alive(tid))
+			break;
+		pause_briefly();
+	}
+	/*
+	 * The marker is cleared inside the dispatcher, just before it leaves;
+	 * waiting for that exit orders the thread's last use of the site
+	 * before our free.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	wait_out_of_dispatcher(t, tid);
+}
+
 void pk_wait_quiescent(const struct pk_site *site)
 {
 	unsigned int i, hwm;
@@ -147,35 +192,12 @@ void pk_wait_quiescent(const struct pk_site *site)
 	for (i = 0; i < hwm; i++) {
 		struct pk_thread *t = &pool[i];
 		int tid = pk_load(&t->tid);
-		unsigned long seq;
-		int spins = 0;
 
 		if (!tid || t == me)
 			continue;
-		seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
-		while ((seq & 1) && __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE) == seq &&
-		       pk_load(&t->tid) == tid) {
-			if (++spins % 64 == 0 && !thread_alive(tid))
-				break;
-			if (spins < 1000)
-				sched_yield();
-			else
-				pause_briefly();
-		}
-		if (!site || !t->ool)
-			continue;
-		spins = 0;
-		for (;;) {
-			uintptr_t cur;
-
-			/* The record may belong to a thread that is exiting: read defensively. */
-			if (pk_load(&t->tid) != tid || pk_read_nofault(&cur, t->ool, sizeof(cur)) ||
-			    cur != (uintptr_t)site)
-				break;
-			if (++spins % 64 == 0 && !thread_alive(tid))
-				break;
-			pause_briefly();
-		}
+		wait_out_of_dispatcher(t, tid);
+		if (site)
+			wait_out_of_slot(t, tid, site);
 	}
 }
 

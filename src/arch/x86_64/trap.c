@@ -232,9 +232,10 @@ void pk_post_dispatch(struct pk_site *site, struct pk_regs *regs)
 	struct pk_thread *t = pk_thread_get();
 
 	pk_thread_enter(t);
-	pk_ool = 0;
 	regs->ip = site->addr + site->arch.insn.len;
 	pk_dispatch_post(site, regs, t);
+	/* Only now: a remover waiting for this slot may free the site once it sees this. */
+	pk_ool = 0;
 	pk_thread_exit(t);
 }
 
@@ -260,11 +261,11 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 		struct pk_regs regs;
 
 		pk_thread_enter(t);
-		pk_ool = 0;
 		uc_to_regs(uc, &regs);
 		regs.ip = site->addr;
 		if (pk_dispatch_fault(site, &regs, sig, t)) {
 			regs_to_uc(&regs, uc);
+			pk_ool = 0;
 			pk_thread_exit(t);
 			return;
 		}
@@ -273,6 +274,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 		/* For these two the kernel reports the instruction's address. */
 		if ((sig == SIGFPE || sig == SIGILL) && (uintptr_t)si->si_addr == pc)
 			si->si_addr = (void *)site->addr;
+		pk_ool = 0;
 		pk_thread_exit(t);
 	}
 	pass_on(sig, si, uc, 0);
