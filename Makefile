@@ -38,6 +38,12 @@ LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_S:%.S=$(BUILD)/obj/%.o)
 SHLIB   := $(BUILD)/libprobekit.so
 STLIB   := $(BUILD)/libprobekit.a
 
+# The kprobe_events language (parser, fetch programs, formatting): shared by
+# the probekit CLI and the in-process agent, not part of the public library.
+EV_C    := $(wildcard src/events/*.c)
+EV_OBJ  := $(EV_C:%.c=$(BUILD)/obj/%.o)
+EVLIB   := $(BUILD)/libpkevents.a
+
 TEST_C     := $(wildcard tests/test_*.c)
 TEST_CXX   := $(wildcard tests/test_*.cc)
 TEST_ASM   := $(wildcard tests/asm/*.S)
@@ -54,7 +60,7 @@ DEMO_BIN    := $(DEMO_C:demo/%.c=$(BUILD)/demo/%)
 .PHONY: all lib tests examples install uninstall check demo bench deps clean format cppcheck
 all: lib examples tests
 
-lib: $(SHLIB) $(STLIB)
+lib: $(SHLIB) $(STLIB) $(EVLIB)
 
 # The library's code goes into one section, pk_text, so that the linker's
 # __start_pk_text/__stop_pk_text bound it for the blacklist, whether the
@@ -84,11 +90,15 @@ $(STLIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(EVLIB): $(EV_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 # Tests link the static library so that they can reach internal functions.
 TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests
-$(BUILD)/tests/%: tests/%.c $(STLIB) $(TEST_ASM_OBJ) tests/pk_test.h
+$(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(STLIB) $(LDLIBS_LIB) -lz -lm
+	$(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(EVLIB) $(STLIB) $(LDLIBS_LIB) -lz -lm
 
 $(BUILD)/tests/%: tests/%.cc $(STLIB)
 	@mkdir -p $(dir $@)
