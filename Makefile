@@ -152,7 +152,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) all BUILD=build/asan SAN=1
-	$(MAKE) lib build/tsan/tests/test_stress BUILD=build/tsan SAN=thread
+	$(MAKE) lib build/tsan/tests/test_stress build/tsan/tests/test_ring BUILD=build/tsan SAN=thread
 	@scripts/run-tests.sh
 
 demo: deps
