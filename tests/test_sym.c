@@ -442,6 +442,21 @@ static void test_concurrent_refresh(void)
 	CHECK(bad == NULL);
 }
 
+long sym_test_data[2] = {5, 6};
+
+/* Data objects are found by name (for @SYM fetch arguments) and printed like %pS. */
+static void test_data_symbol(void)
+{
+	struct pk_sym_info si;
+	char buf[128];
+
+	CHECK_EQ(pk_sym_lookup("sym_test_data", &si), 0);
+	CHECK(si.start == (uintptr_t)sym_test_data);
+	CHECK_EQ(si.size, sizeof(sym_test_data));
+	pk_sym_sprint(buf, sizeof(buf), (uintptr_t)sym_test_data + 8);
+	CHECK_STR(buf, "sym_test_data+0x8/0x10");
+}
+
 int main(void)
 {
 	z_stream zs;
@@ -470,5 +485,6 @@ int main(void)
 	RUN(test_foreach);
 	RUN(test_signal_handler);
 	RUN(test_concurrent_refresh);
+	RUN(test_data_symbol);
 	TEST_EXIT();
 }

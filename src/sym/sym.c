@@ -545,7 +545,7 @@ int pk_sym_foreach(const char *object, int (*fn)(const struct pk_sym_info *, voi
 	for (i = 0; i < o->nsyms; i++) {
 		const struct sym *s = &o->syms[i];
 
-		if (!s->size || (s->flags & SYM_IFUNC))
+		if (!s->size || (s->flags & (SYM_IFUNC | SYM_DATA)))
 			continue;
 		fill_info(&info, o, s);
 		err = fn(&info, arg);

@@ -32,7 +32,8 @@ struct pk_sym_info {
 int pk_sym_refresh(void);
 
 /*
- * Resolve "func" or "object:func". The executable is searched first, then
+ * Resolve "func" or "object:func" (a data object too, for @SYM fetch
+ * arguments). The executable is searched first, then
  * the objects in load order. "object" matches the file's basename, its
  * DT_SONAME, its full path, or the basename up to its first '.' ("libz").
  * Among several definitions of one name in an object the default symbol
@@ -44,7 +45,7 @@ int pk_sym_refresh(void);
 int pk_sym_lookup(const char *spec, struct pk_sym_info *out);
 
 /*
- * The function symbol that contains @addr (start <= addr < start + size, or
+ * The symbol that contains @addr (start <= addr < start + size, or
  * for size-less symbols the nearest one below @addr in the same object's
  * executable segment). Lock-free and allocation-free.
  * Returns 0 or -ENOENT.

@@ -17,6 +17,7 @@
 enum {
 	SYM_IFUNC = 1,	/* addr is the resolver, not the implementation */
 	SYM_HIDDEN = 2, /* a non-default version (memcpy@GLIBC_2.2.5) */
+	SYM_DATA = 4,	/* a data object: found by name (@SYM fetch args), never walked */
 };
 
 /* Ordered by preference when several symbols share a name or address. */

@@ -105,7 +105,9 @@ static void read_symbols(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, Elf_Data *
 		if (!gelf_getsym(data, (int)i, &s))
 			continue;
 		type = GELF_ST_TYPE(s.st_info);
-		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+		if (type == STT_OBJECT && s.st_size)
+			flags |= SYM_DATA;
+		else if (type != STT_FUNC && type != STT_GNU_IFUNC)
 			continue;
 		if (s.st_shndx == SHN_UNDEF || s.st_shndx == SHN_ABS || !s.st_value)
 			continue;
@@ -402,7 +404,7 @@ static int finish_table(struct obj *o, struct collect *c)
 			if (s[i].bind < last->bind)
 				last->bind = s[i].bind;
 			/* memcpy@@V2 and memcpy@V1 at one address: the default. */
-			last->flags = ((last->flags | s[i].flags) & SYM_IFUNC) |
+			last->flags = ((last->flags | s[i].flags) & (SYM_IFUNC | SYM_DATA)) |
 				      (last->flags & s[i].flags & SYM_HIDDEN);
 			continue;
 		}
