@@ -44,6 +44,16 @@ EV_C    := $(wildcard src/events/*.c src/ring/*.c)
 EV_OBJ  := $(EV_C:%.c=$(BUILD)/obj/%.o)
 EVLIB   := $(BUILD)/libpkevents.a
 
+# The tracer: the probekit command, and the agent it preloads into programs
+# (the engine, the events language and the ring in one object that exports
+# nothing).
+AGENT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/agent/*.c))
+CLI_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/cli/*.c))
+AGENT     := $(BUILD)/libprobekit-agent.so
+CLI       := $(BUILD)/probekit
+AGENTDIR  ?= $(LIBDIR)/probekit
+BINDIR    ?= $(PREFIX)/bin
+
 TEST_C     := $(wildcard tests/test_*.c)
 TEST_CXX   := $(wildcard tests/test_*.cc)
 TEST_ASM   := $(wildcard tests/asm/*.S)
@@ -60,7 +70,7 @@ DEMO_BIN    := $(DEMO_C:demo/%.c=$(BUILD)/demo/%)
 .PHONY: all lib tests examples install uninstall check demo bench deps clean format cppcheck
 all: lib examples tests
 
-lib: $(SHLIB) $(STLIB) $(EVLIB)
+lib: $(SHLIB) $(STLIB) $(EVLIB) $(AGENT) $(CLI)
 
 # The library's code goes into one section, pk_text, so that the linker's
 # __start_pk_text/__stop_pk_text bound it for the blacklist, whether the
@@ -93,6 +103,15 @@ $(STLIB): $(LIB_OBJ)
 $(EVLIB): $(EV_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+$(AGENT): $(AGENT_OBJ) $(LIB_OBJ) $(EV_OBJ) src/agent/agent.map
+	$(CC) -shared -o $@ $(AGENT_OBJ) $(LIB_OBJ) $(EV_OBJ) -Wl,--version-script=src/agent/agent.map \
+		-Wl,-z,now $(SANFLAGS) $(LDLIBS_LIB)
+
+$(BUILD)/obj/src/cli/agent_path.o: CFLAGS += -DPK_AGENT_INSTALLED='"$(AGENTDIR)/libprobekit-agent.so"'
+
+$(CLI): $(CLI_OBJ) $(EVLIB) $(STLIB)
+	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB)
 
 # Tests link the static library so that they can reach internal functions.
 TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests
@@ -141,10 +160,14 @@ install: lib $(BUILD)/probekit.pc
 	ln -sf libprobekit.so.0 $(DESTDIR)$(LIBDIR)/libprobekit.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(BUILD)/probekit.pc $(DESTDIR)$(PCDIR)/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(AGENTDIR)
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/probekit
+	install -m 755 $(AGENT) $(DESTDIR)$(AGENTDIR)/libprobekit-agent.so
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/probekit.h $(DESTDIR)$(LIBDIR)/libprobekit.* \
-		$(DESTDIR)$(PCDIR)/probekit.pc
+		$(DESTDIR)$(PCDIR)/probekit.pc $(DESTDIR)$(BINDIR)/probekit \
+		$(DESTDIR)$(AGENTDIR)/libprobekit-agent.so
 
 deps:
 	@scripts/deps.sh

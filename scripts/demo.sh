@@ -40,3 +40,15 @@ demo kprobe_example "pre and post handlers on do_work, with its third argument"
 demo exec_tracer "pid, comm and file name of each execve and open, as the do_execve tracer"
 demo kretprobe_example "return value and duration of each do_work call"
 demo fault_inject "the third malloc call fails; the program copes" PK_PARAM_nth=3
+
+# The tracer: the kernel's kprobe_events language, recorded in-process.
+if [ -x "$B/probekit" ]; then
+	printf '\n== probekit trace: entry and return probes with arguments, as ftrace prints them\n'
+	defs=('p:work do_work a=%di:s32 b=%si:s32 c=$arg3:s32'
+		'r:workret do_work ret=$retval:s32'
+		'p:open libc.so.6:open64 path=+0(%di):string flags=%si:x32')
+	printf '$ %s/probekit trace' "$B"
+	printf " '%s'" "${defs[@]}"
+	printf ' -- %s\n' "$worker"
+	"$B/probekit" trace "${defs[@]}" -- "$worker" 2>&1
+fi

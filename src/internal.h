@@ -75,6 +75,7 @@ int pk_read_orig(uintptr_t addr, uint8_t *buf, size_t n);
 int pk_register_locked(struct pk_probe *p);
 void pk_unregister_locked(struct pk_probe **ps, int n);
 int pk_probe_is_registered(const struct pk_probe *p);
+int pk_probe_check(const char *symbol_name, void *addr);
 void pk_site_foreach(void (*fn)(struct pk_site *, void *), void *arg);
 
 /* core/dispatch.c: called by the arch trap code */
@@ -107,6 +108,8 @@ int arch_init(void);
 void arch_init_late(void);
 int arch_check_boundary(uintptr_t func, uintptr_t addr);
 int arch_prepare_probe(struct pk_site *site);
+/* Whether the instruction at @addr can be relocated or emulated: 0, -EOPNOTSUPP, -EILSEQ. */
+int arch_can_probe(uintptr_t addr);
 int arch_arm_probe(struct pk_site *site);
 int arch_disarm_probe(struct pk_site *site);
 void arch_remove_probe(struct pk_site *site);

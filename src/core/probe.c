@@ -179,6 +179,27 @@ static int resolve(struct pk_probe *p, uintptr_t *addrp)
 	return 0;
 }
 
+/*
+ * The checks of a registration without the registration: whether a probe at
+ * @symbol_name (or @addr) would be accepted, for listings.
+ * Returns 0 or the errno pk_register_probe() would return.
+ */
+int pk_probe_check(const char *symbol_name, void *addr)
+{
+	struct pk_probe p = {.symbol_name = symbol_name, .addr = addr};
+	uintptr_t at;
+	int err;
+
+	pthread_mutex_lock(&pk_lock);
+	err = init_locked();
+	if (!err)
+		err = resolve(&p, &at);
+	if (!err && !pk_site_lookup(at))
+		err = arch_can_probe(at);
+	pthread_mutex_unlock(&pk_lock);
+	return err;
+}
+
 static void site_recount(struct pk_site *s)
 {
 	struct pk_probe *q;

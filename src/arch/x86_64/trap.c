@@ -479,16 +479,32 @@ static int write_slot(struct pk_site *site, uint8_t *slot)
 	return pk_text_poke(slot, buf, sizeof(buf));
 }
 
+static int read_insn(uintptr_t addr, uint8_t *buf, size_t *n)
+{
+	/* Near the end of a mapping fewer than 16 bytes may be readable. */
+	while (*n && pk_read_orig(addr, buf, *n))
+		(*n)--;
+	return *n ? 0 : -EFAULT;
+}
+
+int arch_can_probe(uintptr_t addr)
+{
+	struct pk_insn insn;
+	uint8_t buf[16];
+	size_t n = sizeof(buf);
+	int err = read_insn(addr, buf, &n);
+
+	return err ? err : pk_insn_decode(buf, n, addr, &insn);
+}
+
 int arch_prepare_probe(struct pk_site *site)
 {
 	uint8_t buf[16];
 	size_t n = sizeof(buf);
-	int err;
+	int err = read_insn(site->addr, buf, &n);
 
-	while (n && pk_read_orig(site->addr, buf, n))
-		n--;
-	if (!n)
-		return -EFAULT;
+	if (err)
+		return err;
 	err = pk_insn_decode(buf, n, site->addr, &site->arch.insn);
 	if (err)
 		return err;

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What `probekit trace` and the in-process agent share: a control block in a
+ * memfd (the compiled definitions going in, per-event status and counters
+ * coming out) and the header of every record the agent writes into the
+ * ring. Both sides are built from this one header; the agent still treats
+ * everything it reads as untrusted (pk_event_validate()).
+ */
+#ifndef PK_AGENT_PROTO_H
+#define PK_AGENT_PROTO_H
+
+#include <stdint.h>
+
+#include "events/events.h"
+
+#define PK_AGENT_MAGIC	    0x746b7062u /* "bpkt" */
+#define PK_AGENT_VERSION    1
+#define PK_AGENT_MAX_EVENTS 1024
+
+/* Environment the CLI gives the traced program. */
+#define PK_ENV_CTL_FD  "PROBEKIT_CTL_FD"
+#define PK_ENV_RING_FD "PROBEKIT_RING_FD"
+/* probekit list: write the probeable functions to this fd and exit before main(). */
+#define PK_ENV_LIST_FD "PROBEKIT_LIST_FD"
+
+/* Per-event state, written by the agent. */
+enum pk_agent_state {
+	PK_AGENT_PENDING = 0, /* not looked at yet */
+	PK_AGENT_ARMED,	      /* registered */
+	PK_AGENT_FAILED,      /* refused: error holds the negative errno */
+	PK_AGENT_DEFERRED,    /* its object is not loaded yet */
+};
+
+struct pk_agent_event {
+	uint32_t state;	 /* enum pk_agent_state */
+	int32_t error;	 /* negative errno when FAILED */
+	uint64_t addr;	 /* where it was armed */
+	uint64_t hits;	 /* handler runs */
+	uint64_t missed; /* the engine's nmissed (+ retprobe nmissed) */
+	char where[96];	 /* the probe point as %pS ("target+0x0/0x20"), for the CLI */
+};
+
+struct pk_agent_ctl {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t nevents;
+	uint32_t def_size; /* sizeof(struct pk_event_def) */
+	uint32_t ready;	   /* 1 once the agent has looked at every event (futex word) */
+	uint32_t go;	   /* set by the CLI: 1 run the program, 2 give up (futex word) */
+	int32_t agent_pid;
+	uint64_t defs_offset; /* from the start of the block */
+	struct pk_agent_event ev[PK_AGENT_MAX_EVENTS];
+};
+
+/* Each ring record starts with this; the event's fetched record follows. */
+struct pk_trace_hdr {
+	uint64_t ts_ns; /* CLOCK_MONOTONIC, as the kernel's local trace clock */
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t cpu;
+	uint32_t flags;
+	uint64_t ip;	 /* the probe address, or for a return the function */
+	uint64_t ret_ip; /* return probes: where the function returned to */
+	char comm[16];
+	char caller[64]; /* return probes: ret_ip as %pS, made where the symbols are */
+};
+
+#endif /* PK_AGENT_PROTO_H */

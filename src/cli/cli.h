@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PK_CLI_H
+#define PK_CLI_H
+
+#ifndef PK_VERSION
+#define PK_VERSION "0.1.0"
+#endif
+
+int cmd_trace(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+
+/* The agent library: next to the command (build tree), else where make install put it. */
+void pk_agent_path(char *buf, size_t size);
+
+#endif

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+/*
+ * probekit list: the functions that can be probed, as the kernel's
+ * available_filter_functions lists them ("func [object]"), each one that
+ * cannot be probed marked with why. The listing is made inside the program
+ * by the agent, so it sees exactly what a trace would: the objects the
+ * program loads and the engine's own checks.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/proto.h"
+#include "cli/cli.h"
+
+static void list_usage(FILE *f)
+{
+	fprintf(f, "usage: probekit list [-x FILE] [GLOB]\n"
+		   "       probekit list [GLOB] -- COMMAND [ARG...]\n"
+		   "\n"
+		   "Lists the functions probekit trace can probe: those of COMMAND and the\n"
+		   "libraries it loads at start, or those of FILE (a program or a shared\n"
+		   "library), one per line as 'func [object]'. A function that cannot be\n"
+		   "probed is followed by '# why'. GLOB filters by function name (fnmatch).\n"
+		   "The program's constructors run; main() does not.\n");
+}
+
+/* An executable (PT_INTERP) runs itself; a library is loaded into /bin/true. */
+static int is_program(const char *path)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), i, yes = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64) {
+		close(fd);
+		return -ENOEXEC;
+	}
+	for (i = 0; i < eh.e_phnum; i++)
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (size_t)i * eh.e_phentsize)) ==
+			sizeof(ph) &&
+		    ph.p_type == PT_INTERP)
+			yes = 1;
+	close(fd);
+	/* libc.so.6 has an interpreter too, and runs: a .so name says library. */
+	if (strstr(strrchr(path, '/') ? strrchr(path, '/') : path, ".so"))
+		yes = 0;
+	return yes;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	char agent[PATH_MAX], preload[2 * PATH_MAX + 2], fdbuf[16], line[4096];
+	const char *file = NULL, *glob = NULL, *only = NULL;
+	char *true_argv[] = {"/bin/true", NULL}, **cmd = NULL;
+	int c, pfd[2], status, shown = 0;
+	FILE *in;
+	pid_t pid;
+
+	while ((c = getopt(argc, argv, "+x:h")) != -1) {
+		switch (c) {
+		case 'x': file = optarg; break;
+		case 'h': list_usage(stdout); return 0;
+		default: list_usage(stderr); return 2;
+		}
+	}
+	/* getopt eats a "--" that comes right after the options. */
+	if (optind > 1 && !strcmp(argv[optind - 1], "--"))
+		cmd = &argv[optind];
+	for (; !cmd && optind < argc; optind++) {
+		if (!strcmp(argv[optind], "--")) {
+			cmd = &argv[optind + 1];
+			break;
+		}
+		glob = argv[optind];
+	}
+	if (!file && (!cmd || !cmd[0])) {
+		list_usage(stderr);
+		return 2;
+	}
+	pk_agent_path(agent, sizeof(agent));
+	snprintf(preload, sizeof(preload), "%s", agent);
+	if (file) {
+		int prog = is_program(file);
+
+		if (prog < 0) {
+			fprintf(stderr, "probekit list: %s: %s\n", file, strerror(-prog));
+			return 1;
+		}
+		only = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+		if (prog) {
+			true_argv[0] = (char *)file;
+		} else {
+			snprintf(preload, sizeof(preload), "%s:%s", agent, file);
+		}
+		cmd = true_argv;
+	}
+	if (pipe(pfd))
+		return 1;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		snprintf(fdbuf, sizeof(fdbuf), "%d", pfd[1]);
+		setenv(PK_ENV_LIST_FD, fdbuf, 1);
+		setenv("LD_PRELOAD", preload, 1);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "probekit list: %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	in = fdopen(pfd[0], "r");
+	while (in && fgets(line, sizeof(line), in)) {
+		char name[4096];
+		const char *obj = strstr(line, " [");
+
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(line, " \t\n"), line);
+		if (glob && fnmatch(glob, name, 0))
+			continue;
+		if (only &&
+		    (!obj || strncmp(obj + 2, only, strlen(only)) || obj[2 + strlen(only)] != ']'))
+			if (!(obj == NULL && true_argv[0] == file))
+				continue;
+		fputs(line, stdout);
+		shown++;
+	}
+	if (in)
+		fclose(in);
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "probekit list: %s did not run with the agent (exit %d)\n", cmd[0],
+			WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		return 1;
+	}
+	return shown ? 0 : 1;
+}

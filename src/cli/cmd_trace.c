@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: MIT
+/*
+ * probekit trace: compile kprobe_events definitions, start the program with
+ * the agent preloaded, hand it the compiled definitions and a ring, then
+ * print what the ring brings until the program exits (or Ctrl-C, or -d),
+ * and the per-event profile last.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/proto.h"
+#include "cli/cli.h"
+#include "cli/filter.h"
+#include "events/events.h"
+#include "ring/ring.h"
+
+struct trace_opts {
+	const char *out;
+	int json;
+	double duration;
+	size_t buffer_size;
+};
+
+struct trace {
+	struct trace_opts o;
+	FILE *out;
+	struct pk_event_def *defs;
+	char **lines;
+	struct pk_filter **filters; /* per event, NULL: everything passes */
+	const char **filter_args;
+	unsigned int nfilter_args;
+	unsigned long long *filtered;
+	unsigned int ndefs;
+	struct pk_agent_ctl *ctl;
+	size_t ctl_size;
+	int ctl_fd;
+	struct pk_ring ring;
+	pid_t child;
+	int early_status; /* the program's status if it ended before the agent answered */
+	char *line_buf;
+	size_t line_cap;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void trace_usage(FILE *f)
+{
+	fprintf(f, "usage: probekit trace [OPTIONS] DEF... -- COMMAND [ARG...]\n"
+		   "\n"
+		   "DEF is a line of the kernel's kprobe_events language, for example\n"
+		   "  'p:myprobe do_work a=%%di:s32 s=+0(%%si):string'\n"
+		   "  'r:myret do_work ret=$retval'\n"
+		   "  'p libc.so.6:malloc size=$arg1:u64'\n"
+		   "\n"
+		   "options:\n"
+		   "  -e FILE            read definitions from FILE, one per line, '#' comments\n"
+		   "  -o FILE            write events to FILE instead of standard output\n"
+		   "      --format FMT   text (ftrace's trace format, the default) or json\n"
+		   "  -d SECONDS         stop after SECONDS (the program is then terminated)\n"
+		   "      --buffer-size N  ring size in KiB (default 4096); events that do not\n"
+		   "                     fit are dropped and counted as lost, never waited for\n"
+		   "      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
+		   "                     language on its fields) holds; may be repeated\n"
+		   "  -h, --help         this text\n"
+		   "\n"
+		   "The per-event profile (hits, missed, lost) goes to standard error at the end;\n"
+		   "the exit status is the program's.\n");
+}
+
+static int add_def(struct trace *t, const char *line)
+{
+	struct pk_event_error err;
+	struct pk_event_def *d;
+	char report[PK_EV_MAX_LINE * 2 + 256];
+	unsigned int i;
+
+	if (t->ndefs == PK_AGENT_MAX_EVENTS) {
+		fprintf(stderr, "probekit trace: more than %d definitions\n", PK_AGENT_MAX_EVENTS);
+		return -E2BIG;
+	}
+	d = &t->defs[t->ndefs];
+	if (pk_event_parse(d, line, &err)) {
+		pk_event_error_print(&err, report, sizeof(report));
+		fputs(report, stderr);
+		return -EINVAL;
+	}
+	if (d->kind == '-') {
+		/* Deletes an event defined earlier in the same list, as in kprobe_events. */
+		for (i = 0; i < t->ndefs; i++) {
+			if (!strcmp(t->defs[i].group, d->group) &&
+			    (!d->event[0] || !strcmp(t->defs[i].event, d->event))) {
+				memmove(&t->defs[i], &t->defs[i + 1],
+					(t->ndefs - i - 1) * sizeof(*t->defs));
+				free(t->lines[i]);
+				memmove(&t->lines[i], &t->lines[i + 1],
+					(t->ndefs - i - 1) * sizeof(*t->lines));
+				t->ndefs--;
+				i--;
+			}
+		}
+		return 0;
+	}
+	for (i = 0; i < t->ndefs; i++) {
+		if (!strcmp(t->defs[i].group, d->group) && !strcmp(t->defs[i].event, d->event)) {
+			pk_event_error_set(&err, line, PK_EVERR_EVENT_EXIST, 0, 2);
+			pk_event_error_print(&err, report, sizeof(report));
+			fputs(report, stderr);
+			return -EEXIST;
+		}
+	}
+	t->lines[t->ndefs] = strdup(line);
+	t->ndefs++;
+	return 0;
+}
+
+/* --filter 'EVENT: EXPR' (or GRP/EVENT), compiled against that event's fields. */
+static int add_filter(struct trace *t, const char *arg)
+{
+	const char *colon = strchr(arg, ':'), *expr, *msg;
+	char name[2 * PK_EV_NAME_SIZE + 2];
+	unsigned int i, found = 0;
+	int pos;
+
+	if (!colon || (size_t)(colon - arg) >= sizeof(name)) {
+		fprintf(stderr, "probekit trace: --filter takes 'EVENT: EXPRESSION'\n");
+		return -EINVAL;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)(colon - arg), arg);
+	expr = colon + 1;
+	while (*expr == ' ')
+		expr++;
+	for (i = 0; i < t->ndefs; i++) {
+		char full[2 * PK_EV_NAME_SIZE + 2];
+
+		snprintf(full, sizeof(full), "%s/%s", t->defs[i].group, t->defs[i].event);
+		if (strcmp(name, t->defs[i].event) && strcmp(name, full))
+			continue;
+		found = 1;
+		pk_filter_free(t->filters[i]);
+		t->filters[i] = NULL;
+		if (pk_filter_compile(&t->defs[i], expr, &t->filters[i], &pos, &msg)) {
+			fprintf(stderr, "probekit trace: filter error: %s\n  Filter: %s\n  %*s^\n",
+				msg, expr, pos + 8, "");
+			return -EINVAL;
+		}
+	}
+	if (!found) {
+		fprintf(stderr, "probekit trace: --filter: no event '%s'\n", name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int read_def_file(struct trace *t, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	char line[PK_EV_MAX_LINE];
+	int err = 0;
+
+	if (!f) {
+		fprintf(stderr, "probekit trace: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	while (!err && fgets(line, sizeof(line), f)) {
+		char *s = line, *end;
+
+		line[strcspn(line, "\n")] = 0;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		end = s + strlen(s);
+		while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+			*--end = 0;
+		err = add_def(t, s);
+	}
+	if (f != stdin)
+		fclose(f);
+	return err;
+}
+
+static int make_ctl(struct trace *t)
+{
+	size_t defs_off = (sizeof(*t->ctl) + 4095) & ~(size_t)4095;
+
+	t->ctl_size = defs_off + (size_t)t->ndefs * sizeof(struct pk_event_def);
+	t->ctl_fd = memfd_create("probekit-ctl", MFD_CLOEXEC);
+	if (t->ctl_fd < 0 || ftruncate(t->ctl_fd, (off_t)t->ctl_size))
+		return -errno;
+	t->ctl = mmap(NULL, t->ctl_size, PROT_READ | PROT_WRITE, MAP_SHARED, t->ctl_fd, 0);
+	if (t->ctl == MAP_FAILED)
+		return -errno;
+	t->ctl->magic = PK_AGENT_MAGIC;
+	t->ctl->version = PK_AGENT_VERSION;
+	t->ctl->nevents = t->ndefs;
+	t->ctl->def_size = sizeof(struct pk_event_def);
+	t->ctl->defs_offset = defs_off;
+	memcpy((char *)t->ctl + defs_off, t->defs, (size_t)t->ndefs * sizeof(*t->defs));
+	return 0;
+}
+
+static void start_child(struct trace *t, char **cmd)
+{
+	char agent[PATH_MAX], fdbuf[16], *preload;
+	const char *old = getenv("LD_PRELOAD");
+	int rfd = pk_ring_fd(&t->ring);
+
+	pk_agent_path(agent, sizeof(agent));
+	if (access(agent, R_OK)) {
+		fprintf(stderr, "probekit trace: the agent %s is missing: %s\n", agent,
+			strerror(errno));
+		_exit(127);
+	}
+	/* The descriptors the agent reads must survive exec. */
+	fcntl(t->ctl_fd, F_SETFD, 0);
+	fcntl(rfd, F_SETFD, 0);
+	snprintf(fdbuf, sizeof(fdbuf), "%d", t->ctl_fd);
+	setenv(PK_ENV_CTL_FD, fdbuf, 1);
+	snprintf(fdbuf, sizeof(fdbuf), "%d", rfd);
+	setenv(PK_ENV_RING_FD, fdbuf, 1);
+	if (old && *old) {
+		preload = malloc(strlen(agent) + strlen(old) + 2);
+		sprintf(preload, "%s:%s", agent, old);
+		setenv("LD_PRELOAD", preload, 1);
+	} else {
+		setenv("LD_PRELOAD", agent, 1);
+	}
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "probekit trace: %s: %s\n", cmd[0], strerror(errno));
+	_exit(127);
+}
+
+/* Wait until the agent armed everything, or the program died trying. */
+static int wait_ready(struct trace *t)
+{
+	struct timespec ts = {0, 100000000};
+	int i, status;
+
+	for (i = 0; i < 300; i++) {
+		if (__atomic_load_n(&t->ctl->ready, __ATOMIC_ACQUIRE))
+			return 0;
+		if (waitpid(t->child, &status, WNOHANG) == t->child) {
+			t->child = -1;
+			t->early_status = status;
+			/* 127: exec failed and said why already. */
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 127)
+				fprintf(stderr,
+					"probekit trace: the program exited before the agent "
+					"started (a static program cannot be preloaded)\n");
+			return -ECHILD;
+		}
+		syscall(SYS_futex, &t->ctl->ready, FUTEX_WAIT, 0, &ts, NULL, 0);
+	}
+	fprintf(stderr, "probekit trace: the agent did not answer in 30 s\n");
+	return -ETIMEDOUT;
+}
+
+static int report_refusals(struct trace *t)
+{
+	char report[PK_EV_MAX_LINE * 2 + 256];
+	unsigned int i;
+	int bad = 0;
+
+	for (i = 0; i < t->ndefs; i++) {
+		const struct pk_agent_event *ev = &t->ctl->ev[i];
+		struct pk_event_error err;
+		enum pk_ev_err cause;
+
+		if (ev->state == PK_AGENT_ARMED)
+			continue;
+		if (ev->state == PK_AGENT_DEFERRED) {
+			fprintf(stderr, "probekit trace: %s/%s waits for %s to be loaded\n",
+				t->defs[i].group, t->defs[i].event,
+				pk_event_str(&t->defs[i], t->defs[i].object));
+			continue;
+		}
+		bad++;
+		cause = pk_event_register_cause(ev->error);
+		if (cause == PK_EVERR_NONE) {
+			fprintf(stderr, "probekit trace: %s: %s\n", t->lines[i],
+				strerror(-ev->error));
+			continue;
+		}
+		pk_event_error_set(&err, t->lines[i], cause, 1, 0);
+		pk_event_error_print(&err, report, sizeof(report));
+		fputs(report, stderr);
+		if (ev->error != -ENOENT && ev->error != -EILSEQ)
+			fprintf(stderr, "  (%s)\n", strerror(-ev->error));
+	}
+	return bad;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static int on_record(unsigned int id, const void *data, size_t len, void *arg)
+{
+	struct trace *t = arg;
+	const struct pk_trace_hdr *h = data;
+	const struct pk_event_def *d;
+	const void *rec;
+	char where[192], comm[17];
+	size_t rlen;
+	int n;
+
+	/* The record is in memory the traced program can write: check before use. */
+	if (id >= t->ndefs || len < sizeof(*h))
+		return 0;
+	d = &t->defs[id];
+	rec = (const char *)data + sizeof(*h);
+	rlen = len - sizeof(*h);
+	memcpy(comm, h->comm, 16);
+	comm[16] = 0;
+	if (d->flags & PK_EVF_RETURN) {
+		char caller[65], func[96];
+
+		memcpy(caller, h->caller, 64);
+		caller[64] = 0;
+		/* The function as %ps prints it: its probe point without "+0x0/SIZE". */
+		snprintf(func, sizeof(func), "%s", t->ctl->ev[id].where);
+		func[strcspn(func, "+")] = 0;
+		snprintf(where, sizeof(where), "%s <- %s", caller, func);
+	} else {
+		snprintf(where, sizeof(where), "%s", t->ctl->ev[id].where);
+	}
+	if (t->filters[id]) {
+		struct pk_filter_ctx fc = {.pid = h->pid, .comm = comm};
+
+		if (!pk_filter_match(t->filters[id], d, rec, rlen, &fc)) {
+			t->filtered[id]++;
+			return 0;
+		}
+	}
+	for (;;) {
+		n = t->o.json ? pk_event_format_json(d, rec, rlen, t->line_buf, t->line_cap, NULL)
+			      : pk_event_format(d, rec, rlen, t->line_buf, t->line_cap, NULL);
+		if (n < 0)
+			return 0;
+		if ((size_t)n < t->line_cap)
+			break;
+		t->line_cap = (size_t)n + 1;
+		t->line_buf = realloc(t->line_buf, t->line_cap);
+	}
+	if (t->o.json) {
+		fprintf(t->out, "{\"task\":");
+		json_string(t->out, comm);
+		fprintf(t->out, ",\"pid\":%u,\"tid\":%u,\"cpu\":%u,\"timestamp\":%llu.%06llu,",
+			h->pid, h->tid, h->cpu, (unsigned long long)(h->ts_ns / 1000000000ull),
+			(unsigned long long)(h->ts_ns % 1000000000ull / 1000));
+		fprintf(t->out, "\"group\":");
+		json_string(t->out, d->group);
+		fprintf(t->out, ",\"event\":");
+		json_string(t->out, d->event);
+		fprintf(t->out, ",\"probe\":");
+		json_string(t->out, where);
+		fprintf(t->out, ",\"args\":{%s}}\n", t->line_buf);
+	} else {
+		/* ftrace's trace_pipe line: comm-tid, cpu, flags, seconds.micros, event. */
+		fprintf(t->out, "%16s-%-7u [%03u] ..... %5llu.%06llu: %s: (%s)", comm, h->tid,
+			h->cpu, (unsigned long long)(h->ts_ns / 1000000000ull),
+			(unsigned long long)(h->ts_ns % 1000000000ull / 1000), d->event, where);
+		fwrite(t->line_buf, 1, (size_t)n, t->out);
+		fputc('\n', t->out);
+	}
+	return 0;
+}
+
+static void print_profile(struct trace *t)
+{
+	unsigned int i;
+
+	fprintf(stderr, "%-40s %12s %12s %12s %12s\n", "# event", "hits", "missed", "lost",
+		"filtered");
+	for (i = 0; i < t->ndefs; i++) {
+		char name[2 * PK_EV_NAME_SIZE + 2];
+
+		snprintf(name, sizeof(name), "%s/%s", t->defs[i].group, t->defs[i].event);
+		fprintf(stderr, "%-40s %12llu %12llu %12llu %12llu\n", name,
+			(unsigned long long)t->ctl->ev[i].hits,
+			(unsigned long long)t->ctl->ev[i].missed,
+			(unsigned long long)pk_ring_lost(&t->ring, i), t->filtered[i]);
+	}
+}
+
+static int parse_opts(struct trace *t, int argc, char **argv, int *first_def)
+{
+	static const struct option longopts[] = {
+	    {"format", required_argument, NULL, 'F'},
+	    {"buffer-size", required_argument, NULL, 'B'},
+	    {"filter", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	char *end;
+	int c, err;
+
+	t->o.buffer_size = 4096 * 1024;
+	/* '+': stop at the first definition, so that "p:..." is never taken for options. */
+	while ((c = getopt_long(argc, argv, "+e:o:d:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			err = read_def_file(t, optarg);
+			if (err)
+				return err;
+			break;
+		case 'o': t->o.out = optarg; break;
+		case 'f': t->filter_args[t->nfilter_args++] = optarg; break;
+		case 'F':
+			if (!strcmp(optarg, "json"))
+				t->o.json = 1;
+			else if (strcmp(optarg, "text")) {
+				fprintf(stderr, "probekit trace: --format is text or json\n");
+				return -EINVAL;
+			}
+			break;
+		case 'd':
+			t->o.duration = strtod(optarg, &end);
+			if (*end || t->o.duration <= 0) {
+				fprintf(stderr, "probekit trace: -d takes a number of seconds\n");
+				return -EINVAL;
+			}
+			break;
+		case 'B':
+			t->o.buffer_size = strtoul(optarg, &end, 10) * 1024;
+			if (*end || t->o.buffer_size < 4096 ||
+			    t->o.buffer_size > PK_RING_MAX_DATA) {
+				fprintf(stderr, "probekit trace: --buffer-size is 4 to %llu KiB\n",
+					(unsigned long long)PK_RING_MAX_DATA / 1024);
+				return -EINVAL;
+			}
+			break;
+		case 'h': trace_usage(stdout); exit(0);
+		default: trace_usage(stderr); return -EINVAL;
+		}
+	}
+	*first_def = optind;
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace t;
+	int i, first, status = 0, err, exited = 0;
+	char **cmd = NULL;
+	double deadline = 0;
+
+	memset(&t, 0, sizeof(t));
+	t.defs = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.defs));
+	t.lines = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.lines));
+	t.filters = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.filters));
+	t.filtered = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.filtered));
+	t.filter_args = calloc((size_t)argc + 1, sizeof(*t.filter_args));
+	if (!t.defs || !t.lines || !t.filters || !t.filtered || !t.filter_args)
+		return 1;
+	if (parse_opts(&t, argc, argv, &first))
+		return 2;
+	/* getopt eats a "--" that comes right after the options. */
+	if (first > 1 && !strcmp(argv[first - 1], "--"))
+		cmd = &argv[first];
+	for (i = first; !cmd && i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			cmd = &argv[i + 1];
+			break;
+		}
+		if (add_def(&t, argv[i]))
+			return 2;
+	}
+	if (!cmd || !cmd[0]) {
+		fprintf(stderr, "probekit trace: no command: give it after '--'\n");
+		trace_usage(stderr);
+		return 2;
+	}
+	if (!t.ndefs) {
+		fprintf(stderr, "probekit trace: no definition\n");
+		return 2;
+	}
+	for (i = 0; i < (int)t.nfilter_args; i++)
+		if (add_filter(&t, t.filter_args[i]))
+			return 2;
+	t.out = t.o.out ? fopen(t.o.out, "we") : stdout;
+	if (!t.out) {
+		fprintf(stderr, "probekit trace: %s: %s\n", t.o.out, strerror(errno));
+		return 2;
+	}
+	err = pk_ring_create(&t.ring, t.o.buffer_size);
+	if (!err)
+		err = make_ctl(&t);
+	if (err) {
+		fprintf(stderr, "probekit trace: cannot set up shared memory: %s\n",
+			strerror(-err));
+		return 1;
+	}
+	t.line_cap = 4096;
+	t.line_buf = malloc(t.line_cap);
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	signal(SIGPIPE, SIG_IGN);
+	fflush(NULL);
+	t.child = fork();
+	if (t.child < 0) {
+		perror("probekit trace: fork");
+		return 1;
+	}
+	if (t.child == 0)
+		start_child(&t, cmd);
+	if (wait_ready(&t)) {
+		if (t.child > 0) {
+			kill(t.child, SIGKILL);
+			waitpid(t.child, NULL, 0);
+			return 1;
+		}
+		return WIFEXITED(t.early_status) && WEXITSTATUS(t.early_status) == 127 ? 127 : 1;
+	}
+	if (report_refusals(&t)) {
+		__atomic_store_n(&t.ctl->go, 2, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &t.ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
+		waitpid(t.child, NULL, 0);
+		return 1;
+	}
+	__atomic_store_n(&t.ctl->go, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &t.ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
+	if (t.o.duration > 0)
+		deadline = now_s() + t.o.duration;
+	while (!exited) {
+		pk_ring_wait(&t.ring, 100);
+		pk_ring_consume(&t.ring, on_record, &t, 2000000000ull);
+		fflush(t.out);
+		if (waitpid(t.child, &status, WNOHANG) == t.child)
+			exited = 1;
+		else if (stop_requested || (deadline && now_s() >= deadline))
+			break;
+	}
+	if (!exited) {
+		/* Ctrl-C reached the program too; -d ends it. Either way, wait for it. */
+		if (!stop_requested)
+			kill(t.child, SIGTERM);
+		waitpid(t.child, &status, 0);
+	}
+	/* Whatever is still uncommitted will never be: its writer is gone. */
+	pk_ring_consume(&t.ring, on_record, &t, 0);
+	fflush(t.out);
+	print_profile(&t);
+	if (t.out != stdout)
+		fclose(t.out);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
