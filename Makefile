@@ -67,7 +67,7 @@ DEMO_C      := $(wildcard demo/*.c)
 DEMO_BIN    := $(DEMO_C:demo/%.c=$(BUILD)/demo/%)
 
 .SECONDARY:
-.PHONY: all lib tests examples install uninstall check demo bench deps clean format cppcheck
+.PHONY: all lib tests examples install uninstall check demo bench fuzz deps clean format cppcheck
 all: lib examples tests
 
 lib: $(SHLIB) $(STLIB) $(EVLIB) $(AGENT) $(CLI)
@@ -186,6 +186,10 @@ bench: export PK_BENCH=1
 bench: deps
 	$(MAKE) all
 	$(MAKE) -C bench BUILD=$(abspath $(BUILD))
+
+# The definition parser under libFuzzer (clang): RUNS inputs, 10 million by default.
+fuzz:
+	$(MAKE) -C fuzz run
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
