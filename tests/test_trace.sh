@@ -121,7 +121,22 @@ if [ $rc -eq 2 ] && grep -q 'filter error: Field not found' "$tmp/fe" &&
 	[ "$(sed -n 3p "$tmp/fe")" = "          ^" ]; then pass filter_error_caret; else
 	bad filter_error_caret "rc=$rc" "$(cat -A "$tmp/fe")"; fi
 
-# 9. probekit list: what can be probed, and why not.
+# 9. Ctrl-C (SIGINT to the tracer alone) and -d: the program is ended, events kept, profile printed.
+"$PK" trace -o "$tmp/int" 'p:l tt_loop i=%di:s32' -- "$TGT" -1 >/dev/null 2>"$tmp/interr" &
+pk=$!
+for _ in $(seq 100); do [ -s "$tmp/int" ] && break; sleep 0.05; done
+kill -INT $pk
+wait $pk
+rc=$?
+if [ $rc -eq 130 ] && grep -q ': l: ' "$tmp/int" && grep -q '^probekit/l ' "$tmp/interr"; then
+	pass ctrl_c; else bad ctrl_c "rc=$rc" "$(cat "$tmp/interr")"; fi
+start=$SECONDS
+"$PK" trace -d 0.5 -o "$tmp/dur" 'p:l tt_loop i=%di:s32' -- "$TGT" -1 >/dev/null 2>"$tmp/durerr"
+rc=$?
+if [ $rc -eq 143 ] && [ $((SECONDS - start)) -lt 5 ] && grep -q ': l: ' "$tmp/dur"; then
+	pass duration; else bad duration "rc=$rc" "$(cat "$tmp/durerr")"; fi
+
+# 10. probekit list: what can be probed, and why not.
 out=$("$PK" list 'tt_*' -- "$TGT" 2>&1)
 if [ "$(printf '%s\n' "$out" | sort | tr '\n' ' ')" = "tt_add tt_loop tt_many tt_name " ]; then
 	pass list_program; else bad list_program "$out"; fi

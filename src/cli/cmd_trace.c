@@ -572,10 +572,22 @@ int cmd_trace(int argc, char **argv)
 			break;
 	}
 	if (!exited) {
-		/* Ctrl-C reached the program too; -d ends it. Either way, wait for it. */
-		if (!stop_requested)
-			kill(t.child, SIGTERM);
-		waitpid(t.child, &status, 0);
+		/*
+		 * Ctrl-C: the program had it too from the terminal, but not when
+		 * only the tracer was signalled; -d ends it with SIGTERM. A
+		 * program that ignores the signal gets SIGKILL after 5 s.
+		 */
+		kill(t.child, stop_requested ? SIGINT : SIGTERM);
+		deadline = now_s() + 5;
+		while (waitpid(t.child, &status, WNOHANG) != t.child) {
+			if (now_s() > deadline) {
+				kill(t.child, SIGKILL);
+				waitpid(t.child, &status, 0);
+				break;
+			}
+			pk_ring_consume(&t.ring, on_record, &t, 2000000000ull);
+			usleep(10000);
+		}
 	}
 	/* Whatever is still uncommitted will never be: its writer is gone. */
 	pk_ring_consume(&t.ring, on_record, &t, 0);

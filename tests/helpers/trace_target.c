@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct point {
 	int x, y;
@@ -45,8 +46,12 @@ int main(int argc, char **argv)
 	printf("name %zu\n", tt_name("probekit", &pt));
 	printf("name %zu\n", tt_name("x", NULL));
 	printf("many %ld\n", tt_many(1, 2, 3, 4, 5, 6, 7, 8));
-	for (i = 0; i < n; i++)
+	/* n < 0: run until a signal, calling tt_loop every 10 ms. */
+	for (i = 0; n < 0 || i < n; i++) {
 		sum += tt_loop((int)i);
+		if (n < 0)
+			usleep(10000);
+	}
 	printf("loop %ld\n", sum);
 	return argc > 2 ? atoi(argv[2]) : 0;
 }
