@@ -180,23 +180,29 @@ static int same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
+/* A loaded object's path; the loader names the executable "", /proc knows it. */
+static const char *object_path(const struct dl_phdr_info *info, char *buf, size_t size)
+{
+	ssize_t n;
+
+	if (info->dlpi_name && *info->dlpi_name)
+		return info->dlpi_name;
+	n = readlink("/proc/self/exe", buf, size - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	return buf;
+}
+
 static int file_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct file_query *q = arg;
-	const char *name = info->dlpi_name;
 	char exe[PATH_MAX];
-	ssize_t n;
+	const char *name = object_path(info, exe, sizeof(exe));
 	int i;
 
 	(void)size;
-	if (!name || !*name) {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n <= 0)
-			return 0;
-		exe[n] = 0;
-		name = exe;
-	}
-	if (!same_file(name, q->path))
+	if (!name || !same_file(name, q->path))
 		return 0;
 	/* The uprobe form names a file offset: find the segment that maps it. */
 	for (i = 0; i < info->dlpi_phnum; i++) {
@@ -456,17 +462,11 @@ static int list_one(const struct pk_sym_info *si, void *arg)
 static int list_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	char exe[PATH_MAX];
-	const char *name = info->dlpi_name, *base;
-	ssize_t n;
+	const char *name = object_path(info, exe, sizeof(exe)), *base;
 
 	(void)size;
-	if (!name || !*name) {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n <= 0)
-			return 0;
-		exe[n] = 0;
-		name = exe;
-	}
+	if (!name)
+		return 0;
 	base = strrchr(name, '/');
 	base = base ? base + 1 : name;
 	/* Ourselves: nothing of the agent is the program's. */

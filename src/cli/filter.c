@@ -277,15 +277,6 @@ void pk_filter_free(struct pk_filter *f)
 	free(f);
 }
 
-static uint64_t get_le(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
-
 static int type_signed(uint8_t type)
 {
 	return type >= PK_EVT_S8 && type <= PK_EVT_S64;
@@ -313,7 +304,7 @@ static int field_value(const struct pk_filter *f, const struct pk_event_def *def
 	if ((size_t)a->offset + a->size > len)
 		return 0;
 	if (a->dynamic) {
-		dl = (uint32_t)get_le(rec + a->offset, 4);
+		dl = (uint32_t)pk_event_get_le(rec + a->offset, 4);
 		n = dl >> 16;
 		off = dl & 0xffff;
 		/* A string that could not be read is "(fault)", as it prints. */
@@ -327,7 +318,7 @@ static int field_value(const struct pk_filter *f, const struct pk_event_def *def
 		return 1;
 	}
 	n = a->size;
-	v = get_le(rec + a->offset, n > 8 ? 8 : n);
+	v = pk_event_get_le(rec + a->offset, n > 8 ? 8 : (unsigned int)n);
 	if (type_signed(a->type) && n < 8 && (v >> (8 * n - 1)) & 1)
 		v |= ~0ULL << (8 * n);
 	*num = (long long)v;

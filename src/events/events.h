@@ -301,6 +301,17 @@ static inline const char *pk_event_str(const struct pk_event_def *def, unsigned 
 	return off < def->pool_used && off < PK_EV_POOL_SIZE ? def->pool + off : "";
 }
 
+/* A little-endian field of @size bytes (at most 8) of a record, at any alignment. */
+static inline uint64_t pk_event_get_le(const void *p, unsigned int size)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+
+	while (size--)
+		v = v << 8 | b[size];
+	return v;
+}
+
 /* Bytes pk_event_fetch_entry() saves for a return probe. */
 static inline size_t pk_event_entry_size(const struct pk_event_def *def)
 {

@@ -37,16 +37,6 @@ static void put_le(uint8_t *p, uint64_t v, unsigned int size)
 		p[i] = (uint8_t)v;
 }
 
-static uint64_t get_le(const uint8_t *p, unsigned int size)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = size; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static void zero(uint8_t *p, size_t n)
 {
 	while (n--)
@@ -101,7 +91,8 @@ static int load(struct fetch *f, const struct pk_fetch_op **pcode, unsigned long
 	case PK_FOP_EDATA:
 		if (!env || !env->entry_data || (uint64_t)code->offset + 8 > env->entry_size)
 			return NO_VALUE;
-		*val = (unsigned long)get_le((const uint8_t *)env->entry_data + code->offset, 8);
+		*val = (unsigned long)pk_event_get_le(
+		    (const uint8_t *)env->entry_data + code->offset, 8);
 		break;
 	case PK_FOP_FOFFS:
 		if (!env || !env->file_base)
@@ -210,7 +201,7 @@ static void apply_bitfield(const struct pk_fetch_op *bf, uint8_t *dest)
 {
 	unsigned int bits = bf->size * 8u;
 	uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
-	uint64_t v = get_le(dest, bf->size);
+	uint64_t v = pk_event_get_le(dest, bf->size);
 
 	v = (v << bf->lshift) & mask;
 	put_le(dest, v >> bf->rshift, bf->size);
@@ -261,7 +252,7 @@ static int run_arg(struct fetch *f, unsigned int i)
 			       ret ? data_loc(0, f->dyn)
 				   : store_string(f, elem + (unsigned long)store->offset, maxlen),
 			       4);
-			if (!(get_le(dest, 4) >> 16))
+			if (!(pk_event_get_le(dest, 4) >> 16))
 				bad = NO_VALUE;
 			continue;
 		case PK_FOP_ST_SYMSTR:

@@ -52,20 +52,10 @@ static int finish(struct out *o)
 	return o->len > INT32_MAX ? INT32_MAX : (int)o->len;
 }
 
-static uint64_t get_le(const uint8_t *p, unsigned int size)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = size; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The string a __data_loc points at, or NULL if it is a fault or out of the record. */
 static const char *loc_string(const uint8_t *rec, size_t len, const uint8_t *field, size_t *n)
 {
-	uint32_t dl = (uint32_t)get_le(field, 4);
+	uint32_t dl = (uint32_t)pk_event_get_le(field, 4);
 	size_t l = dl >> 16, off = dl & 0xffff, i;
 
 	if (!l || off + l > len)
@@ -90,7 +80,7 @@ static void put_value(struct out *o, const struct pk_event_fmt *fmt, enum pk_ev_
 		      const uint8_t *rec, size_t len, const uint8_t *p, bool json)
 {
 	const struct pk_ev_type_info *t = &pk_ev_types[type];
-	uint64_t v = t->is_string ? 0 : get_le(p, t->size);
+	uint64_t v = t->is_string ? 0 : pk_event_get_le(p, t->size);
 	const char *s;
 	size_t n, i;
 
