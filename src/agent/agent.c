@@ -9,6 +9,8 @@
  * the control block for the CLI to print.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <limits.h>
 #include <link.h>
 #include <stdio.h>
@@ -49,6 +51,9 @@ static unsigned int nevents;
 /* Per-thread record scratch, mapped on a thread's first hit (mmap is a plain syscall). */
 static __thread char *scratch PK_IE;
 static __thread char comm_cache[16] PK_IE;
+/* Ids are constant for a thread: one system call each per thread, not per event. */
+static __thread long tid_cache PK_IE;
+static long pid_cache;
 /* Set while the agent itself works (arming reads /proc, calls libc): not the program's events. */
 static __thread int in_agent PK_IE;
 
@@ -65,6 +70,7 @@ static char *thread_scratch(void)
 	scratch = (char *)p;
 	/* The thread's name, once: a prctl per hit would double the cost. */
 	pk_sys(SYS_prctl, PR_GET_NAME, comm_cache, 0);
+	tid_cache = pk_sys(SYS_gettid, 0, 0, 0);
 	return scratch;
 }
 
@@ -111,10 +117,10 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	if (len < 0)
 		return;
 	h->ts_ns = now_ns();
-	h->pid = (uint32_t)getpid();
-	h->tid = (uint32_t)pk_sys(SYS_gettid, 0, 0, 0);
-	h->cpu = 0;
-	pk_sys(SYS_getcpu, &h->cpu, 0, 0);
+	h->pid = (uint32_t)pid_cache;
+	h->tid = (uint32_t)tid_cache;
+	/* glibc reads it from rseq: no system call. */
+	h->cpu = (uint32_t)sched_getcpu();
 	h->flags = 0;
 	h->ip = ip;
 	h->ret_ip = ret_ip;
@@ -506,6 +512,13 @@ __attribute__((constructor(101))) static void agent_init(void)
 		wait_for_go();
 }
 
+/* A forked child keeps tracing into the same ring, under its own ids. */
+static void after_fork(void)
+{
+	pid_cache = getpid();
+	tid_cache = pk_sys(SYS_gettid, 0, 0, 0);
+}
+
 static void agent_setup(int cfd, int rfd)
 {
 	struct stat st;
@@ -529,6 +542,8 @@ static void agent_setup(int cfd, int rfd)
 	    (ctl_size - ctl->defs_offset) / sizeof(struct pk_event_def) < ctl->nevents)
 		return;
 	ctl->agent_pid = getpid();
+	pid_cache = ctl->agent_pid;
+	pthread_atfork(NULL, NULL, after_fork);
 	nevents = ctl->nevents;
 	if (pk_ring_attach(&ring, rfd)) {
 		close(rfd);

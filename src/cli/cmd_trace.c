@@ -61,6 +61,11 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
+static void on_child(int sig)
+{
+	(void)sig;
+}
+
 static void trace_usage(FILE *f)
 {
 	fprintf(f, "usage: probekit trace [OPTIONS] DEF... -- COMMAND [ARG...]\n"
@@ -536,6 +541,12 @@ int cmd_trace(int argc, char **argv)
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* Without SA_RESTART: the program's exit interrupts the ring wait at once. */
+		struct sigaction sa = {.sa_handler = on_child};
+
+		sigaction(SIGCHLD, &sa, NULL);
+	}
 	fflush(NULL);
 	t.child = fork();
 	if (t.child < 0) {
@@ -558,6 +569,8 @@ int cmd_trace(int argc, char **argv)
 		waitpid(t.child, NULL, 0);
 		return 1;
 	}
+	/* Wake up per quarter ring, not per record; the 100 ms wait bounds the delay. */
+	pk_ring_set_watermark(&t.ring, t.o.buffer_size / 4);
 	__atomic_store_n(&t.ctl->go, 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &t.ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
 	if (t.o.duration > 0)
