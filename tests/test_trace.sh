@@ -42,6 +42,11 @@ if grep -c '^{"task":"trace_target",' "$tmp/json" | grep -qx 2 &&
 	grep -q '"event":"add","probe":"tt_add+0x0/0x[0-9a-f]*","args":{"a":1,"s":null}}$' "$tmp/json"
 then pass json_output; else bad json_output "$(cat "$tmp/json")"; fi
 
+# 2b. The symbol type: %pS of the traced program's addresses, printed by the CLI.
+"$PK" trace 'p:sy tt_add ret=+0(%sp):symbol' -- "$TGT" >"$tmp/sy" 2>/dev/null
+if [ "$(grep -cE ': sy: \(tt_add\+0x0/0x[0-9a-f]+\) ret=main\+0x[0-9a-f]+/0x[0-9a-f]+$' "$tmp/sy")" = 2 ]
+then pass symbol_type; else bad symbol_type "$(cat "$tmp/sy")"; fi
+
 # 3. Bad and wild pointers print (fault); nothing crashes.
 "$PK" trace 'p:w tt_add s=+0(%di):string n=+0(%di):u64 d=+8(+0(%si)):string' \
 	'p:z tt_name z=+0(+0(%si)):s32' -- "$TGT" >"$tmp/f" 2>"$tmp/ferr"

@@ -25,6 +25,7 @@
 #include "cli/filter.h"
 #include "events/events.h"
 #include "ring/ring.h"
+#include "sym/sym.h"
 
 struct trace_opts {
 	const char *out;
@@ -48,7 +49,8 @@ struct trace {
 	int ctl_fd;
 	struct pk_ring ring;
 	pid_t child;
-	int early_status; /* the program's status if it ended before the agent answered */
+	struct pk_sym_proc *syms; /* the program's symbols, for the symbol type */
+	int early_status;	  /* the program's status if it ended before the agent answered */
 	char *line_buf;
 	size_t line_cap;
 };
@@ -331,9 +333,18 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* The symbol type: %pS of an address of the traced program, with its symbols. */
+static int symbolize(void *ctx, char *buf, size_t size, unsigned long addr)
+{
+	struct trace *t = ctx;
+
+	return pk_sym_proc_sprint(t->syms, buf, size, addr);
+}
+
 static int on_record(unsigned int id, const void *data, size_t len, void *arg)
 {
 	struct trace *t = arg;
+	struct pk_event_fmt fmt = {.symbolize = symbolize, .ctx = t};
 	const struct pk_trace_hdr *h = data;
 	const struct pk_event_def *d;
 	const void *rec;
@@ -370,8 +381,8 @@ static int on_record(unsigned int id, const void *data, size_t len, void *arg)
 		}
 	}
 	for (;;) {
-		n = t->o.json ? pk_event_format_json(d, rec, rlen, t->line_buf, t->line_cap, NULL)
-			      : pk_event_format(d, rec, rlen, t->line_buf, t->line_cap, NULL);
+		n = t->o.json ? pk_event_format_json(d, rec, rlen, t->line_buf, t->line_cap, &fmt)
+			      : pk_event_format(d, rec, rlen, t->line_buf, t->line_cap, &fmt);
 		if (n < 0)
 			return 0;
 		if ((size_t)n < t->line_cap)
@@ -569,6 +580,8 @@ int cmd_trace(int argc, char **argv)
 		waitpid(t.child, NULL, 0);
 		return 1;
 	}
+	/* Before main(): the program and the libraries it starts with are mapped. */
+	t.syms = pk_sym_proc_open(t.child);
 	/* Wake up per quarter ring, not per record; the 100 ms wait bounds the delay. */
 	pk_ring_set_watermark(&t.ring, t.o.buffer_size / 4);
 	__atomic_store_n(&t.ctl->go, 1, __ATOMIC_RELEASE);

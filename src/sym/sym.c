@@ -254,7 +254,7 @@ static const struct obj *snap_obj_at(const struct snap *s, uintptr_t addr)
 	return addr < o->hi ? o : NULL;
 }
 
-static const struct seg *obj_seg_at(const struct obj *o, uintptr_t addr)
+const struct seg *pk_obj_seg_at(const struct obj *o, uintptr_t addr)
 {
 	size_t i;
 
@@ -270,7 +270,7 @@ static bool sym_covers(const struct sym *s, uintptr_t addr)
 	return s->size && addr - s->addr < s->size;
 }
 
-static const struct sym *obj_sym_at(const struct obj *o, const struct seg *seg, uintptr_t addr)
+const struct sym *pk_obj_sym_at(const struct obj *o, const struct seg *seg, uintptr_t addr)
 {
 	const struct sym *s = o->syms;
 	size_t lo = 0, hi = o->nsyms, mid, i, j, k;
@@ -306,7 +306,7 @@ static const struct sym *obj_sym_at(const struct obj *o, const struct seg *seg, 
 	return NULL;
 }
 
-static void fill_info(struct pk_sym_info *out, const struct obj *o, const struct sym *s)
+void pk_obj_fill_info(struct pk_sym_info *out, const struct obj *o, const struct sym *s)
 {
 	out->start = s->addr;
 	out->size = s->size;
@@ -328,14 +328,14 @@ int pk_sym_find(uintptr_t addr, struct pk_sym_info *out)
 	o = snap_obj_at(s, addr);
 	if (!o)
 		return -ENOENT;
-	seg = obj_seg_at(o, addr);
+	seg = pk_obj_seg_at(o, addr);
 	if (!seg)
 		return -ENOENT;
-	sym = obj_sym_at(o, seg, addr);
+	sym = pk_obj_sym_at(o, seg, addr);
 	if (!sym)
 		return -ENOENT;
 	if (out)
-		fill_info(out, o, sym);
+		pk_obj_fill_info(out, o, sym);
 	return 0;
 }
 
@@ -374,18 +374,24 @@ static void put_hex(struct sbuf *b, uintptr_t v)
 
 int pk_sym_sprint(char *buf, size_t size, uintptr_t addr)
 {
-	struct sbuf b = {buf, size, 0};
 	struct pk_sym_info info;
 
-	if (!pk_sym_find(addr, &info)) {
-		put_s(&b, info.name);
+	return pk_sym_format(buf, size, addr, pk_sym_find(addr, &info) ? NULL : &info);
+}
+
+int pk_sym_format(char *buf, size_t size, uintptr_t addr, const struct pk_sym_info *sym)
+{
+	struct sbuf b = {buf, size, 0};
+
+	if (sym) {
+		put_s(&b, sym->name);
 		put_c(&b, '+');
-		put_hex(&b, addr - info.start);
+		put_hex(&b, addr - sym->start);
 		put_c(&b, '/');
-		put_hex(&b, info.size);
-		if (!info.is_exe) {
+		put_hex(&b, sym->size);
+		if (!sym->is_exe) {
 			put_s(&b, " [");
-			put_s(&b, info.object);
+			put_s(&b, sym->object);
 			put_c(&b, ']');
 		}
 	} else {
@@ -514,7 +520,7 @@ int pk_sym_lookup(const char *spec, struct pk_sym_info *out)
 		return err;
 	if (!s)
 		return -ENOENT;
-	fill_info(out, o, s);
+	pk_obj_fill_info(out, o, s);
 	if (s->flags & SYM_IFUNC)
 		resolve_ifunc(o, s, out);
 	return 0;
@@ -547,7 +553,7 @@ int pk_sym_foreach(const char *object, int (*fn)(const struct pk_sym_info *, voi
 
 		if (!s->size || (s->flags & (SYM_IFUNC | SYM_DATA)))
 			continue;
-		fill_info(&info, o, s);
+		pk_obj_fill_info(&info, o, s);
 		err = fn(&info, arg);
 		if (err)
 			return err;

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct pk_sym_info {
 	uintptr_t start;    /* run-time address of the symbol */
@@ -67,6 +68,26 @@ int pk_sym_sprint(char *buf, size_t size, uintptr_t addr);
  * Returns 0, -ENOENT (no such object), or @fn's non-zero value.
  */
 int pk_sym_foreach(const char *object, int (*fn)(const struct pk_sym_info *, void *), void *arg);
+
+/*
+ * Format @addr as pk_sym_sprint() does, with @sym describing the symbol
+ * that covers it (NULL: no symbol, hex). Lock-free and allocation-free.
+ */
+int pk_sym_format(char *buf, size_t size, uintptr_t addr, const struct pk_sym_info *sym);
+
+/*
+ * Symbols of another process, for a tracer printing what was recorded
+ * there: the objects its /proc/PID/maps shows, their tables built from the
+ * files (not signal-safe; allocates).
+ */
+struct pk_sym_proc;
+/* Returns NULL if the maps cannot be read (the process is gone). */
+struct pk_sym_proc *pk_sym_proc_open(pid_t pid);
+/* Re-read the maps, for objects loaded since (dlopen). Returns 0 or -errno. */
+int pk_sym_proc_refresh(struct pk_sym_proc *p);
+/* As pk_sym_sprint(), in that process. */
+int pk_sym_proc_sprint(struct pk_sym_proc *p, char *buf, size_t size, uintptr_t addr);
+void pk_sym_proc_close(struct pk_sym_proc *p);
 
 /* Fork handling: 0 before fork (locks), 1 after it in parent or child (unlocks). */
 void pk_sym_atfork(int phase);

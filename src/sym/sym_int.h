@@ -72,6 +72,10 @@ struct ent {
 
 /* Returns 0 or -ENOMEM; an unreadable file gives a table without symbols. */
 int pk_symtab_build(const struct ent *e, struct obj **out);
+const struct seg *pk_obj_seg_at(const struct obj *o, uintptr_t addr);
+const struct sym *pk_obj_sym_at(const struct obj *o, const struct seg *seg, uintptr_t addr);
+struct pk_sym_info;
+void pk_obj_fill_info(struct pk_sym_info *out, const struct obj *o, const struct sym *s);
 /* Only for tables that were never published. */
 void pk_symtab_free(struct obj *o);
 
