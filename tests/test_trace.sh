@@ -141,6 +141,15 @@ rc=$?
 if [ $rc -eq 143 ] && [ $((SECONDS - start)) -lt 5 ] && grep -q ': l: ' "$tmp/dur"; then
 	pass duration; else bad duration "rc=$rc" "$(cat "$tmp/durerr")"; fi
 
+# 9b. A static program: said plainly, before anything runs.
+printf 'int main(void) { return 0; }\n' >"$tmp/st.c"
+if cc -static -o "$tmp/st" "$tmp/st.c" 2>/dev/null; then
+	"$PK" trace 'p:x main' -- "$tmp/st" >/dev/null 2>"$tmp/sterr"
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q 'is statically linked' "$tmp/sterr"; then pass static_program_refused
+	else bad static_program_refused "rc=$rc" "$(cat "$tmp/sterr")"; fi
+fi
+
 # 10. probekit list: what can be probed, and why not.
 out=$("$PK" list 'tt_*' -- "$TGT" 2>&1)
 if [ "$(printf '%s\n' "$out" | sort | tr '\n' ' ')" = "tt_add tt_loop tt_many tt_name " ]; then

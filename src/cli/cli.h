@@ -11,5 +11,9 @@ int cmd_list(int argc, char **argv);
 
 /* The agent library: next to the command (build tree), else where make install put it. */
 void pk_agent_path(char *buf, size_t size);
+/* 1 if the ELF file at @path has a PT_INTERP, 0 if not, -ENOEXEC or -errno. */
+int pk_elf_has_interp(const char *path);
+/* 0 if the agent can be preloaded into @cmd, else says why on stderr and returns -errno. */
+int pk_check_preloadable(const char *cmd);
 
 #endif

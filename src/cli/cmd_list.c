@@ -6,9 +6,7 @@
  * by the agent, so it sees exactly what a trace would: the objects the
  * program loads and the engine's own checks.
  */
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
@@ -36,27 +34,15 @@ static void list_usage(FILE *f)
 /* An executable (PT_INTERP) runs itself; a library is loaded into /bin/true. */
 static int is_program(const char *path)
 {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), i, yes = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64) {
-		close(fd);
-		return -ENOEXEC;
-	}
-	for (i = 0; i < eh.e_phnum; i++)
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (size_t)i * eh.e_phentsize)) ==
-			sizeof(ph) &&
-		    ph.p_type == PT_INTERP)
-			yes = 1;
-	close(fd);
+	int interp = pk_elf_has_interp(path);
 	/* libc.so.6 has an interpreter too, and runs: a .so name says library. */
-	if (strstr(strrchr(path, '/') ? strrchr(path, '/') : path, ".so"))
-		yes = 0;
-	return yes;
+	int so = strstr(strrchr(path, '/') ? strrchr(path, '/') : path, ".so") != NULL;
+
+	if (interp < 0)
+		return interp;
+	if (!interp && !so)
+		return -ENOEXEC; /* statically linked: no loader to preload the agent */
+	return interp && !so;
 }
 
 int cmd_list(int argc, char **argv)
@@ -95,7 +81,9 @@ int cmd_list(int argc, char **argv)
 		int prog = is_program(file);
 
 		if (prog < 0) {
-			fprintf(stderr, "probekit list: %s: %s\n", file, strerror(-prog));
+			fprintf(stderr, "probekit list: %s: %s\n", file,
+				prog == -ENOEXEC ? "not a dynamically linked ELF program or library"
+						 : strerror(-prog));
 			return 1;
 		}
 		only = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;

@@ -534,6 +534,8 @@ int cmd_trace(int argc, char **argv)
 	for (i = 0; i < (int)t.nfilter_args; i++)
 		if (add_filter(&t, t.filter_args[i]))
 			return 2;
+	if (pk_check_preloadable(cmd[0]))
+		return 2;
 	t.out = t.o.out ? fopen(t.o.out, "we") : stdout;
 	if (!t.out) {
 		fprintf(stderr, "probekit trace: %s: %s\n", t.o.out, strerror(errno));
