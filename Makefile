@@ -126,7 +126,7 @@ $(BUILD)/tests/%: tests/%.cc $(STLIB)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -o $@ $< -lz -ldl
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -o $@ $< -lz -ldl -lpthread
 
 tests: $(TEST_BIN) $(TEST_HELPERS)
 

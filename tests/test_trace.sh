@@ -141,6 +141,16 @@ rc=$?
 if [ $rc -eq 143 ] && [ $((SECONDS - start)) -lt 5 ] && grep -q ': l: ' "$tmp/dur"; then
 	pass duration; else bad duration "rc=$rc" "$(cat "$tmp/durerr")"; fi
 
+# 9a. Threads and fork: every thread's events, each under its own id; a forked child traces too.
+MT=$B/tests/helpers/mt_target
+"$PK" trace -o "$tmp/mt" 'p:w mt_work t=%di:s32 i=%si:s32' -- "$MT" >"$tmp/mtout" 2>"$tmp/mterr"
+rc=$?
+tids=$(awk '{print $1}' "$tmp/mt" | sort -u | wc -l)
+if [ $rc -eq 0 ] && [ "$(wc -l <"$tmp/mt")" = 4100 ] && [ "$tids" = 5 ] &&
+	[ "$(grep -c ' t=99 ' "$tmp/mt")" = 100 ] && grep -qE '^probekit/w +4100 +0 +0 +0$' "$tmp/mterr" &&
+	[ "$(cat "$tmp/mtout")" = "$("$MT")" ]; then pass threads_and_fork; else
+	bad threads_and_fork "rc=$rc tids=$tids lines=$(wc -l <"$tmp/mt")" "$(cat "$tmp/mterr")"; fi
+
 # 9b. A static program: said plainly, before anything runs.
 printf 'int main(void) { return 0; }\n' >"$tmp/st.c"
 if cc -static -o "$tmp/st" "$tmp/st.c" 2>/dev/null; then
