@@ -55,6 +55,12 @@ struct pk_thread {
  * removing a site can wait until no thread is still inside its slot.
  */
 extern __thread uintptr_t pk_ool PK_IE;
+/*
+ * Times a probe was hit inside such a window (from a signal handler): the
+ * outer slot's marker is then lost, so from that moment removed sites and
+ * their slots are kept rather than freed or reused. Rare, bounded, safe.
+ */
+extern unsigned long pk_nested_windows;
 
 /* pk_priv.owner of the library's own probes: not listed, not user-visible. */
 #define PK_OWNER_INTERNAL ((void *)1)

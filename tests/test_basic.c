@@ -527,6 +527,53 @@ static void test_blocked_signals_survive(void)
 	pk_unregister_probe(&c.kp);
 }
 
+extern unsigned long pk_nested_windows;
+static int inner_calls;
+
+static void usr1_handler(int sig)
+{
+	(void)sig;
+	/* A probed function from a handler that interrupted a slot. */
+	inner_calls += t_helper3(2) == 6;
+}
+
+static int raise_pre(struct pk_probe *p, struct pk_regs *r)
+{
+	(void)p;
+	(void)r;
+	/* Blocked inside the trap handler: delivered on its return, in the slot. */
+	raise(SIGUSR1);
+	return 0;
+}
+
+static void test_signal_in_slot_window(void)
+{
+	struct rec outer, inner;
+	struct sigaction sa, old;
+	unsigned long before = pk_nested_windows;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = usr1_handler;
+	sigaction(SIGUSR1, &sa, &old);
+	rec_init(&outer, t_skip_at);
+	outer.kp.pre_handler = raise_pre;
+	rec_init(&inner, (void *)t_helper3);
+	CHECK_EQ(pk_register_probe(&inner.kp), 0);
+	CHECK_EQ(pk_register_probe(&outer.kp), 0);
+	inner_calls = 0;
+	CHECK_EQ(t_skip(), 1);
+	CHECK_EQ(inner_calls, 1);
+	CHECK_EQ(inner.pre, 1);
+	/* Seen: removed sites are kept from now on rather than freed under that thread. */
+	CHECK(pk_nested_windows > before);
+	CHECK_EQ(outer.post, 1);
+	CHECK_EQ(outer.post_ax, 1);
+	pk_unregister_probe(&outer.kp);
+	pk_unregister_probe(&inner.kp);
+	CHECK_EQ(t_skip(), 1);
+	sigaction(SIGUSR1, &old, NULL);
+}
+
 static void test_show_probes(void)
 {
 	struct pk_probe p = {.symbol_name = "plain_target", .pre_handler = rec_pre};
@@ -584,6 +631,7 @@ int main(void)
 	RUN(test_program_state_preserved);
 	RUN(test_foreign_sigtrap_passed_on);
 	RUN(test_blocked_signals_survive);
+	RUN(test_signal_in_slot_window);
 	RUN(test_show_probes);
 	RUN(test_sprint_and_lookup);
 	TEST_EXIT();

@@ -21,6 +21,8 @@
 
 pthread_mutex_t pk_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pk_site *table[HASH_SIZE];
+/* Removed sites kept with their slots after a nested window (see pk_nested_windows). */
+static struct pk_site *zombies;
 static int initialised;
 
 /* Registration states kept in p->pk_priv.state. */
@@ -320,6 +322,12 @@ void pk_unregister_locked(struct pk_probe **ps, int n)
 	}
 	for (i = 0; i < nd; i++) {
 		pk_wait_quiescent(dead[i]);
+		/* A thread may still be headed for this slot with its marker lost: keep it. */
+		if (__atomic_load_n(&pk_nested_windows, __ATOMIC_RELAXED)) {
+			dead[i]->hnext = zombies;
+			zombies = dead[i];
+			continue;
+		}
 		arch_remove_probe(dead[i]);
 		free(dead[i]);
 	}

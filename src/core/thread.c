@@ -32,6 +32,7 @@ static int exit_key_ok;
 
 static __thread struct pk_thread *self PK_IE;
 __thread uintptr_t pk_ool PK_IE;
+unsigned long pk_nested_windows;
 
 static int gettid_raw(void)
 {

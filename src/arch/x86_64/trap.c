@@ -189,6 +189,13 @@ static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
 		return;
 	}
 	t = pk_thread_get();
+	/*
+	 * A probe hit while this thread is between its return into a slot and
+	 * that slot's exit: a signal handler interrupted that window, and the
+	 * nested slot will clear the marker the outer one still needs.
+	 */
+	if (pk_ool)
+		__atomic_fetch_add(&pk_nested_windows, 1, __ATOMIC_RELAXED);
 	pk_thread_enter(t);
 	site = pk_site_lookup(addr);
 	if (!site) {
