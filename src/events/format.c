@@ -12,27 +12,9 @@
 #include <stdio.h>
 
 #include "events/ev_int.h"
+#include "sbuf.h"
 
-struct out {
-	char *buf;
-	size_t size;
-	size_t len;
-};
-
-static void put_c(struct out *o, char c)
-{
-	if (o->len + 1 < o->size)
-		o->buf[o->len] = c;
-	o->len++;
-}
-
-static void put_s(struct out *o, const char *s)
-{
-	while (*s)
-		put_c(o, *s++);
-}
-
-__attribute__((format(printf, 2, 3))) static void put_f(struct out *o, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void put_f(struct pk_sbuf *o, const char *fmt, ...)
 {
 	char tmp[64];
 	va_list ap;
@@ -42,14 +24,7 @@ __attribute__((format(printf, 2, 3))) static void put_f(struct out *o, const cha
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		put_s(o, tmp);
-}
-
-static int finish(struct out *o)
-{
-	if (o->size)
-		o->buf[o->len < o->size ? o->len : o->size - 1] = '\0';
-	return o->len > INT32_MAX ? INT32_MAX : (int)o->len;
+		pk_sbuf_puts(o, tmp);
 }
 
 /* The string a __data_loc points at, or NULL if it is a fault or out of the record. */
@@ -66,7 +41,7 @@ static const char *loc_string(const uint8_t *rec, size_t len, const uint8_t *fie
 	return (const char *)rec + off;
 }
 
-static void put_symbol(struct out *o, const struct pk_event_fmt *fmt, uint64_t addr, bool json);
+static void put_symbol(struct pk_sbuf *o, const struct pk_event_fmt *fmt, uint64_t addr, bool json);
 
 static bool faulted(const struct pk_event_def *def, const uint8_t *rec, unsigned int i)
 {
@@ -74,9 +49,9 @@ static bool faulted(const struct pk_event_def *def, const uint8_t *rec, unsigned
 }
 
 /* Formats a value for JSON or text; a string's bytes go through @str. */
-static void put_json_bytes(struct out *o, const char *s, size_t n);
+static void put_json_bytes(struct pk_sbuf *o, const char *s, size_t n);
 
-static void put_value(struct out *o, const struct pk_event_fmt *fmt, enum pk_ev_type type,
+static void put_value(struct pk_sbuf *o, const struct pk_event_fmt *fmt, enum pk_ev_type type,
 		      const uint8_t *rec, size_t len, const uint8_t *p, bool json)
 {
 	const struct pk_ev_type_info *t = &pk_ev_types[type];
@@ -95,14 +70,14 @@ static void put_value(struct out *o, const struct pk_event_fmt *fmt, enum pk_ev_
 	case PK_EVT_X64: put_f(o, json ? "%" PRIu64 : "0x%" PRIx64, v); break;
 	case PK_EVT_CHAR:
 		if (json) {
-			put_c(o, '"');
+			pk_sbuf_putc(o, '"');
 			put_json_bytes(o, (const char *)p, 1);
-			put_c(o, '"');
+			pk_sbuf_putc(o, '"');
 		} else {
 			/* '%c' of the raw byte, even a NUL. */
-			put_c(o, '\'');
-			put_c(o, (char)v);
-			put_c(o, '\'');
+			pk_sbuf_putc(o, '\'');
+			pk_sbuf_putc(o, (char)v);
+			pk_sbuf_putc(o, '\'');
 		}
 		break;
 	case PK_EVT_SYMBOL: put_symbol(o, fmt, v, json); break;
@@ -111,22 +86,22 @@ static void put_value(struct out *o, const struct pk_event_fmt *fmt, enum pk_ev_
 	case PK_EVT_SYMSTR:
 		s = loc_string(rec, len, p, &n);
 		if (!s) {
-			put_s(o, json ? "null" : "(fault)");
+			pk_sbuf_puts(o, json ? "null" : "(fault)");
 			break;
 		}
-		put_c(o, '"');
+		pk_sbuf_putc(o, '"');
 		if (json)
 			put_json_bytes(o, s, n);
 		else
 			for (i = 0; i < n; i++)
-				put_c(o, s[i]);
-		put_c(o, '"');
+				pk_sbuf_putc(o, s[i]);
+		pk_sbuf_putc(o, '"');
 		break;
 	default: /* u8..u64 */ put_f(o, "%" PRIu64, v); break;
 	}
 }
 
-static void put_symbol(struct out *o, const struct pk_event_fmt *fmt, uint64_t addr, bool json)
+static void put_symbol(struct pk_sbuf *o, const struct pk_event_fmt *fmt, uint64_t addr, bool json)
 {
 	char buf[512];
 	int n = -1;
@@ -138,11 +113,11 @@ static void put_symbol(struct out *o, const struct pk_event_fmt *fmt, uint64_t a
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
 	if (json) {
-		put_c(o, '"');
+		pk_sbuf_putc(o, '"');
 		put_json_bytes(o, buf, (size_t)n);
-		put_c(o, '"');
+		pk_sbuf_putc(o, '"');
 	} else {
-		put_s(o, buf);
+		pk_sbuf_puts(o, buf);
 	}
 }
 
@@ -181,7 +156,7 @@ static size_t utf8_seq(const uint8_t *s, size_t n)
 	return need + 1;
 }
 
-static void put_json_bytes(struct out *o, const char *str, size_t n)
+static void put_json_bytes(struct pk_sbuf *o, const char *str, size_t n)
 {
 	const uint8_t *s = (const uint8_t *)str;
 	size_t i = 0, k, l;
@@ -191,31 +166,31 @@ static void put_json_bytes(struct out *o, const char *str, size_t n)
 
 		switch (c) {
 		case '"':
-			put_s(o, "\\\"");
+			pk_sbuf_puts(o, "\\\"");
 			i++;
 			continue;
 		case '\\':
-			put_s(o, "\\\\");
+			pk_sbuf_puts(o, "\\\\");
 			i++;
 			continue;
 		case '\n':
-			put_s(o, "\\n");
+			pk_sbuf_puts(o, "\\n");
 			i++;
 			continue;
 		case '\r':
-			put_s(o, "\\r");
+			pk_sbuf_puts(o, "\\r");
 			i++;
 			continue;
 		case '\t':
-			put_s(o, "\\t");
+			pk_sbuf_puts(o, "\\t");
 			i++;
 			continue;
 		case '\b':
-			put_s(o, "\\b");
+			pk_sbuf_puts(o, "\\b");
 			i++;
 			continue;
 		case '\f':
-			put_s(o, "\\f");
+			pk_sbuf_puts(o, "\\f");
 			i++;
 			continue;
 		default: break;
@@ -228,7 +203,7 @@ static void put_json_bytes(struct out *o, const char *str, size_t n)
 			continue;
 		}
 		for (k = 0; k < l; k++)
-			put_c(o, (char)s[i + k]);
+			pk_sbuf_putc(o, (char)s[i + k]);
 		i += l;
 	}
 }
@@ -237,7 +212,7 @@ static int format(const struct pk_event_def *def, const void *record, size_t len
 		  size_t size, const struct pk_event_fmt *fmt, bool json)
 {
 	const uint8_t *rec = record;
-	struct out o = {buf, size, 0};
+	struct pk_sbuf o = {buf, size, 0};
 	unsigned int i, k, n, esize;
 
 	if (def->kind == '-' || len < def->dyn_offset)
@@ -249,18 +224,18 @@ static int format(const struct pk_event_def *def, const void *record, size_t len
 
 		if (json) {
 			if (i)
-				put_c(&o, ',');
-			put_c(&o, '"');
+				pk_sbuf_putc(&o, ',');
+			pk_sbuf_putc(&o, '"');
 			put_json_bytes(&o, a->name, pk_ev_strnlen(a->name, sizeof(a->name)));
-			put_s(&o, "\":");
+			pk_sbuf_puts(&o, "\":");
 		} else {
-			put_c(&o, ' ');
-			put_s(&o, a->name);
-			put_c(&o, '=');
+			pk_sbuf_putc(&o, ' ');
+			pk_sbuf_puts(&o, a->name);
+			pk_sbuf_putc(&o, '=');
 		}
 		if (fmt && (fmt->flags & PK_EVFMT_FAULTS) && !pk_ev_types[type].is_string &&
 		    faulted(def, rec, i)) {
-			put_s(&o, json ? "null" : "(fault)");
+			pk_sbuf_puts(&o, json ? "null" : "(fault)");
 			continue;
 		}
 		if (!a->count) {
@@ -269,15 +244,15 @@ static int format(const struct pk_event_def *def, const void *record, size_t len
 		}
 		n = a->count;
 		esize = pk_ev_types[type].size;
-		put_c(&o, json ? '[' : '{');
+		pk_sbuf_putc(&o, json ? '[' : '{');
 		for (k = 0; k < n; k++, p += esize) {
 			if (k)
-				put_c(&o, ',');
+				pk_sbuf_putc(&o, ',');
 			put_value(&o, fmt, type, rec, len, p, json);
 		}
-		put_c(&o, json ? ']' : '}');
+		pk_sbuf_putc(&o, json ? ']' : '}');
 	}
-	return finish(&o);
+	return pk_sbuf_finish(&o);
 }
 
 int pk_event_format(const struct pk_event_def *def, const void *rec, size_t len, char *buf,

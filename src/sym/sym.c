@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "sym/sym.h"
+#include "sbuf.h"
 #include "sym/sym_int.h"
 
 struct snap {
@@ -339,37 +340,18 @@ int pk_sym_find(uintptr_t addr, struct pk_sym_info *out)
 	return 0;
 }
 
-struct sbuf {
-	char *buf;
-	size_t size;
-	size_t len;
-};
-
-static void put_c(struct sbuf *b, char c)
-{
-	if (b->len + 1 < b->size)
-		b->buf[b->len] = c;
-	b->len++;
-}
-
-static void put_s(struct sbuf *b, const char *s)
-{
-	while (*s)
-		put_c(b, *s++);
-}
-
-static void put_hex(struct sbuf *b, uintptr_t v)
+static void put_hex(struct pk_sbuf *b, uintptr_t v)
 {
 	char digits[2 * sizeof(v)];
 	int n = 0;
 
-	put_s(b, "0x");
+	pk_sbuf_puts(b, "0x");
 	do {
 		digits[n++] = "0123456789abcdef"[v & 0xf];
 		v >>= 4;
 	} while (v);
 	while (n)
-		put_c(b, digits[--n]);
+		pk_sbuf_putc(b, digits[--n]);
 }
 
 int pk_sym_sprint(char *buf, size_t size, uintptr_t addr)
@@ -381,25 +363,23 @@ int pk_sym_sprint(char *buf, size_t size, uintptr_t addr)
 
 int pk_sym_format(char *buf, size_t size, uintptr_t addr, const struct pk_sym_info *sym)
 {
-	struct sbuf b = {buf, size, 0};
+	struct pk_sbuf b = {buf, size, 0};
 
 	if (sym) {
-		put_s(&b, sym->name);
-		put_c(&b, '+');
+		pk_sbuf_puts(&b, sym->name);
+		pk_sbuf_putc(&b, '+');
 		put_hex(&b, addr - sym->start);
-		put_c(&b, '/');
+		pk_sbuf_putc(&b, '/');
 		put_hex(&b, sym->size);
 		if (!sym->is_exe) {
-			put_s(&b, " [");
-			put_s(&b, sym->object);
-			put_c(&b, ']');
+			pk_sbuf_puts(&b, " [");
+			pk_sbuf_puts(&b, sym->object);
+			pk_sbuf_putc(&b, ']');
 		}
 	} else {
 		put_hex(&b, addr);
 	}
-	if (size)
-		buf[b.len < size ? b.len : size - 1] = '\0';
-	return b.len > INT_MAX ? INT_MAX : (int)b.len;
+	return pk_sbuf_finish(&b);
 }
 
 /* ---- name to symbol ---- */
