@@ -57,6 +57,9 @@ static long pid_cache;
 /* Set while the agent itself works (arming reads /proc, calls libc): not the program's events. */
 static __thread int in_agent PK_IE;
 
+static pthread_key_t scratch_key;
+static int scratch_key_ok;
+
 static char *thread_scratch(void)
 {
 	long p;
@@ -71,7 +74,18 @@ static char *thread_scratch(void)
 	/* The thread's name, once: a prctl per hit would double the cost. */
 	pk_sys(SYS_prctl, PR_GET_NAME, comm_cache, 0);
 	tid_cache = pk_sys(SYS_gettid, 0, 0, 0);
+	/* Given back when the thread exits: a thread per request must not leak. (Keys below 32 live
+	 * in the thread descriptor: no allocation here.) */
+	if (scratch_key_ok)
+		pthread_setspecific(scratch_key, scratch);
 	return scratch;
+}
+
+static void scratch_free(void *p)
+{
+	if (p == scratch)
+		scratch = NULL;
+	munmap(p, SCRATCH_SIZE);
 }
 
 static uint64_t now_ns(void)
@@ -541,6 +555,7 @@ static void agent_setup(int cfd, int rfd)
 	    ctl->defs_offset < sizeof(*ctl) || ctl->defs_offset > ctl_size ||
 	    (ctl_size - ctl->defs_offset) / sizeof(struct pk_event_def) < ctl->nevents)
 		return;
+	scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
 	ctl->agent_pid = getpid();
 	pid_cache = ctl->agent_pid;
 	pthread_atfork(NULL, NULL, after_fork);
