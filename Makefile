@@ -40,7 +40,7 @@ STLIB   := $(BUILD)/libprobekit.a
 
 # The kprobe_events language (parser, fetch programs, formatting): shared by
 # the probekit CLI and the in-process agent, not part of the public library.
-EV_C    := $(wildcard src/events/*.c src/ring/*.c)
+EV_C    := $(wildcard src/events/*.c src/ring/*.c src/attach/*.c)
 EV_OBJ  := $(EV_C:%.c=$(BUILD)/obj/%.o)
 EVLIB   := $(BUILD)/libpkevents.a
 

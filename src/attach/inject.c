@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Calling a function inside another process with ptrace: the ground work of
+ * `probekit trace -p` (issue 4), which loads the agent into a running
+ * program with a call to its own dlopen().
+ *
+ * One thread is seized and interrupted; its registers are saved; the call
+ * runs on that thread's stack below its red zone, returning to address 0,
+ * where the fault stops it again; then the registers go back as they were.
+ * A thread interrupted inside a system call gets the call restarted by the
+ * kernel when its original registers are restored, as the program expects.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "attach/inject.h"
+
+int pk_inject_attach(struct pk_inject *in, pid_t tid)
+{
+	int status;
+
+	memset(in, 0, sizeof(*in));
+	in->tid = tid;
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0))
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0)) {
+		int err = -errno;
+
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+		return err;
+	}
+	if (waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status)) {
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+		return -ESRCH;
+	}
+	if (ptrace(PTRACE_GETREGS, tid, 0, &in->saved)) {
+		int err = -errno;
+
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+		return err;
+	}
+	in->attached = 1;
+	return 0;
+}
+
+int pk_inject_write(struct pk_inject *in, unsigned long addr, const void *data, size_t n)
+{
+	struct iovec l = {(void *)data, n}, r = {(void *)addr, n};
+	ssize_t w = process_vm_writev(in->tid, &l, 1, &r, 1, 0);
+
+	if (w == (ssize_t)n)
+		return 0;
+	return w < 0 ? -errno : -EIO;
+}
+
+int pk_inject_call(struct pk_inject *in, unsigned long fn, const unsigned long *args, int nargs,
+		   unsigned long *ret)
+{
+	struct user_regs_struct r = in->saved;
+	unsigned long sp, zero = 0;
+	siginfo_t si;
+	int status, err;
+
+	if (!in->attached || nargs < 0 || nargs > 6)
+		return -EINVAL;
+	/* Below the red zone and what the caller placed there (strings), aligned as at a call. */
+	sp = ((in->saved.rsp - 128 - in->scratch_used) & ~15UL) - 8;
+	err = pk_inject_write(in, sp, &zero, sizeof(zero));
+	if (err)
+		return err;
+	r.rsp = sp;
+	r.rip = fn;
+	r.rax = 0;
+	/* Not a system call any more: no restart logic for the injected call. */
+	r.orig_rax = (unsigned long)-1;
+	if (nargs > 0)
+		r.rdi = args[0];
+	if (nargs > 1)
+		r.rsi = args[1];
+	if (nargs > 2)
+		r.rdx = args[2];
+	if (nargs > 3)
+		r.rcx = args[3];
+	if (nargs > 4)
+		r.r8 = args[4];
+	if (nargs > 5)
+		r.r9 = args[5];
+	if (ptrace(PTRACE_SETREGS, in->tid, 0, &r) || ptrace(PTRACE_CONT, in->tid, 0, 0))
+		return -errno;
+	for (;;) {
+		if (waitpid(in->tid, &status, __WALL) != in->tid)
+			return -ECHILD;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			in->attached = 0;
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		if (WSTOPSIG(status) == SIGSEGV && !ptrace(PTRACE_GETSIGINFO, in->tid, 0, &si) &&
+		    si.si_addr == NULL) {
+			if (ptrace(PTRACE_GETREGS, in->tid, 0, &r))
+				return -errno;
+			if (r.rip != 0)
+				return -EFAULT; /* the function itself faulted */
+			*ret = r.rax;
+			return 0;
+		}
+		/* Anything else that stops it (another signal) goes on to the program. */
+		if (ptrace(PTRACE_CONT, in->tid, 0,
+			   (void *)(long)(status >> 16 ? 0 : WSTOPSIG(status))))
+			return -errno;
+	}
+}
+
+unsigned long pk_inject_push_string(struct pk_inject *in, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	unsigned long at;
+
+	in->scratch_used += (n + 15) & ~15UL;
+	at = (in->saved.rsp - 128 - in->scratch_used) & ~15UL;
+	return pk_inject_write(in, at, s, n) ? 0 : at;
+}
+
+int pk_inject_detach(struct pk_inject *in)
+{
+	int err = 0;
+
+	if (!in->attached)
+		return 0;
+	/* The saved registers: an interrupted system call is restarted from them. */
+	if (ptrace(PTRACE_SETREGS, in->tid, 0, &in->saved))
+		err = -errno;
+	if (ptrace(PTRACE_DETACH, in->tid, 0, 0) && !err)
+		err = -errno;
+	in->attached = 0;
+	return err;
+}
