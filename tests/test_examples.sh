@@ -12,16 +12,8 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-pass() { echo "PASS $1"; }
-fail() {
-	echo "FAIL $1: $2"
-	failed=1
-}
-detail() { sed 's/^/  /' | head -"${1:-12}"; }
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
 
 # expect_eq NAME EXPECTED ACTUAL
 expect_eq() {

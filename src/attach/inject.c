@@ -81,18 +81,14 @@ int pk_inject_call(struct pk_inject *in, unsigned long fn, const unsigned long *
 	r.rax = 0;
 	/* Not a system call any more: no restart logic for the injected call. */
 	r.orig_rax = (unsigned long)-1;
-	if (nargs > 0)
-		r.rdi = args[0];
-	if (nargs > 1)
-		r.rsi = args[1];
-	if (nargs > 2)
-		r.rdx = args[2];
-	if (nargs > 3)
-		r.rcx = args[3];
-	if (nargs > 4)
-		r.r8 = args[4];
-	if (nargs > 5)
-		r.r9 = args[5];
+	{
+		/* The SysV argument registers, in order. */
+		unsigned long long *argreg[6] = {&r.rdi, &r.rsi, &r.rdx, &r.rcx, &r.r8, &r.r9};
+		int i;
+
+		for (i = 0; i < nargs; i++)
+			*argreg[i] = args[i];
+	}
 	if (ptrace(PTRACE_SETREGS, in->tid, 0, &r) || ptrace(PTRACE_CONT, in->tid, 0, 0))
 		return -errno;
 	for (;;) {
