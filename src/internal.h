@@ -72,6 +72,9 @@ void pk_thread_exit(struct pk_thread *t);
 /* Wait until no other thread is in the dispatcher, or in @site's slot (if @site). */
 void pk_wait_quiescent(const struct pk_site *site);
 void pk_thread_init(void);
+void pk_thread_foreach(void (*fn)(struct pk_thread *, void *), void *arg);
+int pk_wait_traps_delivered(int max_ms);
+void pk_thread_release(void);
 int pk_tls_ool_offset(void);
 
 /* core/probe.c */
@@ -82,6 +85,7 @@ int pk_register_locked(struct pk_probe *p);
 void pk_unregister_locked(struct pk_probe **ps, int n);
 int pk_probe_is_registered(const struct pk_probe *p);
 int pk_probe_check(const char *symbol_name, void *addr);
+int pk_engine_release(void);
 void pk_site_foreach(void (*fn)(struct pk_site *, void *), void *arg);
 
 /* core/dispatch.c: called by the arch trap code */
@@ -92,6 +96,7 @@ int pk_dispatch_fault(struct pk_site *site, struct pk_regs *regs, int signo, str
 /* core/retprobe.c */
 void pk_rethook_dispatch(void *unused, struct pk_regs *regs);
 void pk_retprobe_thread_exit(struct pk_thread *t);
+unsigned int pk_retprobe_pending(void);
 
 /* core/blacklist.c */
 int pk_blacklisted(uintptr_t addr);
@@ -106,12 +111,14 @@ void pk_slot_free(void *slot);
 void *pk_slot_base(uintptr_t pc);
 int pk_slot_range(size_t i, uintptr_t *start, uintptr_t *end);
 void pk_text_atfork_child(void);
+int pk_text_release(void);
 #define PK_SLOT_SIZE 128
 
 /* The arch contract. */
 int arch_init(void);
 /* After the registry works: internal probes (the sigaction guard). */
 void arch_init_late(void);
+void arch_release(void);
 int arch_check_boundary(uintptr_t func, uintptr_t addr);
 int arch_prepare_probe(struct pk_site *site);
 /* Whether the instruction at @addr can be relocated or emulated: 0, -EOPNOTSUPP, -EILSEQ. */

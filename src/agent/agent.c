@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "agent/proto.h"
 #include "sym/sym.h"
 #include "internal.h"
@@ -37,55 +38,117 @@ struct agent_event {
 	struct pk_retprobe rp;
 	struct pk_event_def *def;
 	struct pk_agent_event *st;
+	struct agent_session *s;
 	unsigned int id;
 	unsigned long file_base;
 	char spec[PK_EV_NAME_SIZE * 4];
 };
 
-static struct pk_agent_ctl *ctl;
-static size_t ctl_size;
-static struct pk_ring ring;
-static struct agent_event *events;
-static unsigned int nevents;
+struct agent_session {
+	struct pk_agent_ctl *ctl;
+	size_t ctl_size;
+	struct pk_ring ring;
+	struct agent_event *events;
+	unsigned int nevents;
+	int dead; /* detached: its handlers do nothing, the loader hooks skip it */
+	struct agent_session *next;
+};
 
-/* Per-thread record scratch, mapped on a thread's first hit (mmap is a plain syscall). */
+/* Pushed at the head, never unlinked while the agent is loaded: handlers walk it without a lock. */
+static struct agent_session *sessions;
+/* Serialises sessions starting and ending (not the handlers). */
+static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned int live_sessions;
+
+/*
+ * Per-thread record scratch, mapped on a thread's first hit (mmap is a
+ * plain syscall). Each buffer starts with a link on a list of all of them,
+ * so that detaching can unmap every thread's; a thread notices by the
+ * generation that its buffer is gone.
+ */
+struct scratch_hdr {
+	struct scratch_hdr *next;
+	int in_use; /* 0 once its thread exited: the next new thread takes it */
+};
+#define SCRATCH_MAP (sizeof(struct scratch_hdr) + SCRATCH_SIZE)
+static struct scratch_hdr *all_scratch;
+static unsigned long scratch_gen = 1;
 static __thread char *scratch PK_IE;
+static __thread unsigned long scratch_gen_seen PK_IE;
 static __thread char comm_cache[16] PK_IE;
 /* Ids are constant for a thread: one system call each per thread, not per event. */
 static __thread long tid_cache PK_IE;
 static long pid_cache;
 /* Set while the agent itself works (arming reads /proc, calls libc): not the program's events. */
-static __thread int in_agent PK_IE;
+__thread int pk_agent_busy PK_IE;
+#define in_agent pk_agent_busy
 
 static pthread_key_t scratch_key;
 static int scratch_key_ok;
 
 static char *thread_scratch(void)
 {
+	struct scratch_hdr *h;
+	unsigned long gen = __atomic_load_n(&scratch_gen, __ATOMIC_ACQUIRE);
 	long p;
 
-	if (scratch)
+	if (scratch && scratch_gen_seen == gen)
 		return scratch;
-	p = pk_syscall6(SYS_mmap, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p < 0 && p > -4096)
-		return NULL;
-	scratch = (char *)p;
+	for (h = __atomic_load_n(&all_scratch, __ATOMIC_ACQUIRE); h; h = h->next) {
+		int zero = 0;
+
+		if (__atomic_compare_exchange_n(&h->in_use, &zero, 1, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			break;
+	}
+	if (!h) {
+		p = pk_syscall6(SYS_mmap, 0, SCRATCH_MAP, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p < 0 && p > -4096)
+			return NULL;
+		h = (struct scratch_hdr *)p;
+		h->in_use = 1;
+		h->next = __atomic_load_n(&all_scratch, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&all_scratch, &h->next, h, 1, __ATOMIC_RELEASE,
+						    __ATOMIC_RELAXED))
+			;
+	}
+	scratch = (char *)(h + 1);
+	scratch_gen_seen = gen;
 	/* The thread's name, once: a prctl per hit would double the cost. */
 	pk_sys(SYS_prctl, PR_GET_NAME, comm_cache, 0);
 	tid_cache = pk_sys(SYS_gettid, 0, 0, 0);
-	/* Given back when the thread exits: a thread per request must not leak. (Keys below 32 live
-	 * in the thread descriptor: no allocation here.) */
+	/* Marked free when the thread exits: a thread per request must not grow the list. (Keys below
+	 * 32 live in the thread descriptor: no allocation here.) */
 	if (scratch_key_ok)
-		pthread_setspecific(scratch_key, scratch);
+		pthread_setspecific(scratch_key, h);
 	return scratch;
 }
 
-static void scratch_free(void *p)
+/* A thread's buffer stays on the list (a lock-free list cannot unlink it): it is reused. */
+static void scratch_exit(void *p)
 {
-	if (p == scratch)
-		scratch = NULL;
-	munmap(p, SCRATCH_SIZE);
+	struct scratch_hdr *h = p;
+
+	scratch = NULL;
+	__atomic_store_n(&h->in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* Every thread's buffer, once no handler runs any more (the engine is released). */
+static void scratch_release(void)
+{
+	struct scratch_hdr *h = __atomic_exchange_n(&all_scratch, NULL, __ATOMIC_ACQ_REL);
+
+	__atomic_fetch_add(&scratch_gen, 1, __ATOMIC_RELEASE);
+	while (h) {
+		struct scratch_hdr *next = h->next;
+
+		munmap(h, SCRATCH_MAP);
+		h = next;
+	}
+	if (scratch_key_ok)
+		pthread_key_delete(scratch_key);
+	scratch_key_ok = 0;
 }
 
 static uint64_t now_ns(void)
@@ -113,16 +176,18 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	    .file_base = e->file_base,
 	    .symbolize = symbolize,
 	};
+	struct pk_ring *ring = &e->s->ring;
 	struct pk_trace_hdr *h;
 	struct pk_ring_res res;
-	char *buf = thread_scratch();
+	char *buf;
 	int len;
 
-	if (in_agent)
+	if (in_agent || __atomic_load_n(&e->s->dead, __ATOMIC_ACQUIRE))
 		return;
 	__atomic_fetch_add(&e->st->hits, 1, __ATOMIC_RELAXED);
+	buf = thread_scratch();
 	if (!buf) {
-		pk_ring_reserve(&ring, e->id, ~(size_t)0 >> 1, &res); /* counts it lost */
+		pk_ring_reserve(ring, e->id, ~(size_t)0 >> 1, &res); /* counts it lost */
 		return;
 	}
 	h = (struct pk_trace_hdr *)buf;
@@ -142,10 +207,10 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	h->caller[0] = 0;
 	if (is_return)
 		pk_sprint_symbol(h->caller, sizeof(h->caller), (const void *)ret_ip);
-	if (pk_ring_reserve(&ring, e->id, sizeof(*h) + (size_t)len, &res))
+	if (pk_ring_reserve(ring, e->id, sizeof(*h) + (size_t)len, &res))
 		return; /* full: counted as lost by the ring, the program goes on */
 	memcpy(res.data, buf, sizeof(*h) + (size_t)len);
-	pk_ring_commit(&ring, &res);
+	pk_ring_commit(ring, &res);
 }
 
 static int on_entry(struct pk_probe *p, struct pk_regs *regs)
@@ -364,23 +429,26 @@ static void disarm(struct agent_event *e)
  * program to dlopen it, and goes back to waiting when it is dlclosed. The
  * hooks are return probes on dlopen and dlclose, whose handlers run in the
  * thread's normal context (the trampoline, not a signal): registering there
- * is safe, and the loader holds no lock by then.
+ * is safe, and the loader holds no lock by then. They serve every session.
  */
 static struct pk_retprobe dlopen_rp, dlclose_rp;
 
 static int on_dlopen_return(struct pk_retprobe_instance *ri, struct pk_regs *regs)
 {
+	struct agent_session *s;
 	unsigned int i;
 
 	(void)ri;
 	if (!regs->ax)
 		return 0;
 	in_agent = 1;
-	for (i = 0; i < nevents; i++) {
-		struct agent_event *e = &events[i];
+	for (s = __atomic_load_n(&sessions, __ATOMIC_ACQUIRE); s; s = s->next) {
+		for (i = 0; i < s->nevents && !__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE); i++) {
+			struct agent_event *e = &s->events[i];
 
-		if (e->st->state == PK_AGENT_DEFERRED && object_loaded(event_object(e)))
-			set_result(e, arm(e));
+			if (e->st->state == PK_AGENT_DEFERRED && object_loaded(event_object(e)))
+				set_result(e, arm(e));
+		}
 	}
 	in_agent = 0;
 	return 0;
@@ -388,33 +456,36 @@ static int on_dlopen_return(struct pk_retprobe_instance *ri, struct pk_regs *reg
 
 static int on_dlclose_return(struct pk_retprobe_instance *ri, struct pk_regs *regs)
 {
+	struct agent_session *s;
 	unsigned int i;
 
 	(void)ri;
 	(void)regs;
 	in_agent = 1;
-	for (i = 0; i < nevents; i++) {
-		struct agent_event *e = &events[i];
+	for (s = __atomic_load_n(&sessions, __ATOMIC_ACQUIRE); s; s = s->next) {
+		for (i = 0; i < s->nevents && !__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE); i++) {
+			struct agent_event *e = &s->events[i];
 
-		/* Gone with its object: disarm (its text is unmapped) and wait again. */
-		if (e->st->state == PK_AGENT_ARMED && *event_object(e) &&
-		    !object_loaded(event_object(e))) {
-			disarm(e);
-			e->st->state = PK_AGENT_DEFERRED;
+			/* Gone with its object: disarm (its text is unmapped) and wait again. */
+			if (e->st->state == PK_AGENT_ARMED && *event_object(e) &&
+			    !object_loaded(event_object(e))) {
+				disarm(e);
+				e->st->state = PK_AGENT_DEFERRED;
+			}
 		}
 	}
 	in_agent = 0;
 	return 0;
 }
 
-static void hook_loader(void)
+static void hook_loader(const struct agent_session *s)
 {
 	unsigned int i;
 	int any = 0;
 
-	for (i = 0; i < nevents; i++)
-		any |= *event_object(&events[i]) != 0;
-	if (!any)
+	for (i = 0; i < s->nevents; i++)
+		any |= *event_object(&s->events[i]) != 0;
+	if (!any || pk_probe_is_registered(&dlopen_rp.kp))
 		return;
 	dlopen_rp.kp.symbol_name = "libc.so.6:dlopen";
 	dlopen_rp.handler = on_dlopen_return;
@@ -422,6 +493,12 @@ static void hook_loader(void)
 	dlclose_rp.handler = on_dlclose_return;
 	pk_register_retprobe(&dlopen_rp);
 	pk_register_retprobe(&dlclose_rp);
+}
+
+static void unhook_loader(void)
+{
+	pk_unregister_retprobe(&dlopen_rp);
+	pk_unregister_retprobe(&dlclose_rp);
 }
 
 static long env_fd(const char *name)
@@ -436,14 +513,14 @@ static long env_fd(const char *name)
 	return *end || fd < 0 ? -1 : fd;
 }
 
-static void publish_ready(void)
+static void publish_ready(struct pk_agent_ctl *ctl)
 {
 	__atomic_store_n(&ctl->ready, 1, __ATOMIC_RELEASE);
 	pk_syscall6(SYS_futex, (long)&ctl->ready, FUTEX_WAKE, 1, 0, 0, 0);
 }
 
 /* The CLI says whether to run: it may give up when a definition was refused. */
-static void wait_for_go(void)
+static void wait_for_go(struct pk_agent_ctl *ctl)
 {
 	struct timespec ts = {0, 500000000};
 	int i;
@@ -454,8 +531,6 @@ static void wait_for_go(void)
 	if (__atomic_load_n(&ctl->go, __ATOMIC_ACQUIRE) == 2)
 		_exit(127);
 }
-
-static void agent_setup(int cfd, int rfd);
 
 static const char *refusal(int err)
 {
@@ -490,10 +565,16 @@ static int list_object(struct dl_phdr_info *info, size_t size, void *arg)
 	base = strrchr(name, '/');
 	base = base ? base + 1 : name;
 	/* Ourselves: nothing of the agent is the program's. */
-	if (!strcmp(base, "libprobekit-agent.so") || !strncmp(base, "linux-vdso", 10))
+	if (!strncmp(base, "libprobekit-agent", 17) || !strncmp(base, "linux-vdso", 10))
 		return 0;
 	pk_sym_foreach(base, list_one, arg);
 	return 0;
+}
+
+void pk_agent_list(FILE *out)
+{
+	in_agent = 1;
+	dl_iterate_phdr(list_object, out);
 }
 
 /* probekit list: every function of every loaded object, probeable or why not. */
@@ -503,8 +584,7 @@ static void list_functions(int fd)
 
 	if (!out)
 		_exit(1);
-	in_agent = 1;
-	dl_iterate_phdr(list_object, out);
+	pk_agent_list(out);
 	fclose(out);
 	_exit(0);
 }
@@ -513,17 +593,21 @@ __attribute__((constructor(101))) static void agent_init(void)
 {
 	long cfd = env_fd(PK_ENV_CTL_FD), rfd = env_fd(PK_ENV_RING_FD);
 	long lfd = env_fd(PK_ENV_LIST_FD);
+	struct agent_session *s;
 
 	if (lfd >= 0)
 		list_functions((int)lfd);
 
 	if (cfd < 0 || rfd < 0)
 		return;
+	/* Children the program starts are not traced: take ourselves out of their way. */
+	unsetenv(PK_ENV_CTL_FD);
+	unsetenv(PK_ENV_RING_FD);
 	in_agent = 1;
-	agent_setup(cfd, rfd);
+	s = pk_agent_session_start((int)cfd, (int)rfd);
 	in_agent = 0;
-	if (ctl && ctl->ready)
-		wait_for_go();
+	if (s && s->ctl->ready)
+		wait_for_go(s->ctl);
 }
 
 /* A forked child keeps tracing into the same ring, under its own ids. */
@@ -533,53 +617,89 @@ static void after_fork(void)
 	tid_cache = pk_sys(SYS_gettid, 0, 0, 0);
 }
 
-static void agent_setup(int cfd, int rfd)
+static int map_ctl(struct agent_session *s, int cfd)
 {
+	struct pk_agent_ctl *ctl;
 	struct stat st;
-	unsigned int i;
 
-	/* Children the program starts are not traced: take ourselves out of their way. */
-	unsetenv(PK_ENV_CTL_FD);
-	unsetenv(PK_ENV_RING_FD);
 	if (fstat(cfd, &st) || st.st_size < (off_t)sizeof(*ctl))
-		return;
-	ctl_size = (size_t)st.st_size;
-	ctl = mmap(NULL, ctl_size, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
-	close(cfd);
-	if (ctl == MAP_FAILED) {
-		ctl = NULL;
-		return;
-	}
+		return -EBADMSG;
+	s->ctl_size = (size_t)st.st_size;
+	ctl = mmap(NULL, s->ctl_size, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+	if (ctl == MAP_FAILED)
+		return -errno;
+	s->ctl = ctl;
 	if (ctl->magic != PK_AGENT_MAGIC || ctl->version != PK_AGENT_VERSION ||
 	    ctl->def_size != sizeof(struct pk_event_def) || ctl->nevents > PK_AGENT_MAX_EVENTS ||
-	    ctl->defs_offset < sizeof(*ctl) || ctl->defs_offset > ctl_size ||
-	    (ctl_size - ctl->defs_offset) / sizeof(struct pk_event_def) < ctl->nevents)
-		return;
-	scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+	    ctl->defs_offset < sizeof(*ctl) || ctl->defs_offset > s->ctl_size ||
+	    (s->ctl_size - ctl->defs_offset) / sizeof(struct pk_event_def) < ctl->nevents)
+		return -EBADMSG;
+	return 0;
+}
+
+static void session_free(struct agent_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; s->events && i < s->nevents; i++)
+		free(s->events[i].def);
+	free(s->events);
+	s->events = NULL;
+	s->nevents = 0;
+	pk_ring_close(&s->ring);
+	if (s->ctl)
+		munmap(s->ctl, s->ctl_size);
+	s->ctl = NULL;
+}
+
+struct agent_session *pk_agent_session_start(int cfd, int rfd)
+{
+	static int atfork_done;
+	struct agent_session *s = calloc(1, sizeof(*s));
+	struct pk_agent_ctl *ctl;
+	unsigned int i;
+
+	if (!s || map_ctl(s, cfd)) {
+		close(cfd);
+		close(rfd);
+		if (s && s->ctl)
+			munmap(s->ctl, s->ctl_size);
+		free(s);
+		return NULL;
+	}
+	close(cfd);
+	ctl = s->ctl;
+	pthread_mutex_lock(&session_lock);
+	if (!scratch_key_ok)
+		scratch_key_ok = pthread_key_create(&scratch_key, scratch_exit) == 0;
 	ctl->agent_pid = getpid();
 	pid_cache = ctl->agent_pid;
-	pthread_atfork(NULL, NULL, after_fork);
-	nevents = ctl->nevents;
-	if (pk_ring_attach(&ring, rfd)) {
+	if (!atfork_done)
+		pthread_atfork(NULL, NULL, after_fork);
+	atfork_done = 1;
+	live_sessions++;
+	s->nevents = ctl->nevents;
+	if (pk_ring_attach(&s->ring, rfd)) {
 		close(rfd);
-		for (i = 0; i < nevents; i++) {
+		for (i = 0; i < s->nevents; i++) {
 			ctl->ev[i].state = PK_AGENT_FAILED;
 			ctl->ev[i].error = -EBADMSG;
 		}
-		publish_ready();
-		return;
+		s->nevents = 0;
+		goto out;
 	}
 	close(rfd);
-	events = calloc(nevents ? nevents : 1, sizeof(*events));
+	s->events = calloc(s->nevents ? s->nevents : 1, sizeof(*s->events));
 	/*
 	 * Newest definition first: the kernel runs the uprobe events on one
 	 * address in that order, and the trace must read the same.
 	 */
-	for (i = nevents; events && i-- > 0;) {
-		struct agent_event *e = &events[i];
+	for (i = s->nevents; s->events && i-- > 0;) {
+		struct agent_event *e = &s->events[i];
 		int err;
 
 		e->id = i;
+		e->s = s;
 		e->st = &ctl->ev[i];
 		/* Our own copy: the CLI could rewrite the shared one after we checked it. */
 		e->def = malloc(sizeof(*e->def));
@@ -594,22 +714,73 @@ static void agent_setup(int cfd, int rfd)
 		}
 		set_result(e, err);
 	}
-	if (events)
-		hook_loader();
-	publish_ready();
+	if (!s->events)
+		s->nevents = 0;
+	hook_loader(s);
+out:
+	s->next = sessions;
+	__atomic_store_n(&sessions, s, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&session_lock);
+	publish_ready(ctl);
+	return s;
+}
+
+/*
+ * End a session: its handlers stop first (dead, then a grace period), then
+ * its probes go. The last session ending hands the engine back, so that
+ * the agent can be unloaded: that waits (up to @wait_ms) for frames that
+ * will still return through the retprobe trampoline.
+ *
+ * Return: 0 (and, for the last session, the engine released), or the
+ * engine's refusal: -EBUSY / -EAGAIN.
+ */
+int pk_agent_session_end(struct agent_session *s, int wait_ms)
+{
+	unsigned int i;
+	int err = 0, ms;
+
+	pthread_mutex_lock(&session_lock);
+	if (s) {
+		__atomic_store_n(&s->dead, 1, __ATOMIC_RELEASE);
+		/* Handlers (and loader hooks) that saw it alive are done after this. */
+		pk_wait_quiescent(NULL);
+		live_sessions--;
+		/* Loader hooks of the last session first: they arm events too. */
+		if (!live_sessions)
+			unhook_loader();
+		for (i = 0; i < s->nevents; i++)
+			if (s->events[i].st->state == PK_AGENT_ARMED)
+				disarm(&s->events[i]);
+		/* The final counts: the tracer prints them after we answer. */
+		session_free(s);
+	}
+	if (!live_sessions) {
+		for (ms = 0;; ms += 10) {
+			err = pk_engine_release();
+			if ((err != -EBUSY && err != -EAGAIN) || ms >= wait_ms)
+				break;
+			usleep(10000);
+		}
+		if (!err)
+			scratch_release();
+	}
+	pthread_mutex_unlock(&session_lock);
+	return err;
 }
 
 __attribute__((destructor)) static void agent_exit(void)
 {
+	struct agent_session *s;
 	unsigned int i;
 
-	if (!events)
-		return;
 	/* Disarm before the program's text goes away, and leave the final counts. */
 	in_agent = 1;
-	pk_unregister_retprobe(&dlopen_rp);
-	pk_unregister_retprobe(&dlclose_rp);
-	for (i = 0; i < nevents; i++)
-		if (events[i].st->state == PK_AGENT_ARMED)
-			disarm(&events[i]);
+	unhook_loader();
+	for (s = sessions; s; s = s->next) {
+		if (__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE))
+			continue;
+		for (i = 0; i < s->nevents; i++)
+			if (s->events[i].st->state == PK_AGENT_ARMED)
+				disarm(&s->events[i]);
+	}
 }

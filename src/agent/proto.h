@@ -23,6 +23,26 @@
 /* probekit list: write the probeable functions to this fd and exit before main(). */
 #define PK_ENV_LIST_FD "PROBEKIT_LIST_FD"
 
+/*
+ * Attaching (`probekit trace -p`): the tracer listens on an abstract unix
+ * socket and has the process call pk_agent_attach(name). Each side checks
+ * the other's credentials. Then the tracer sends one command byte:
+ *   'T' with the control block and ring fds (SCM_RIGHTS): arm and trace;
+ *   'L': write the function list (a u64 length, then the text);
+ * and later 'D' to detach. Closing the socket (the tracer died) detaches
+ * too. The agent answers a detach with struct pk_agent_reply.
+ */
+#define PK_ATTACH_TRACE	 'T'
+#define PK_ATTACH_LIST	 'L'
+#define PK_ATTACH_DETACH 'D'
+
+struct pk_agent_reply {
+	int32_t err; /* 0: the engine was handed back, the agent can be unloaded */
+	int32_t tid; /* the agent's thread, gone soon after this */
+	uint32_t pending; /* frames still returning through the retprobe trampoline */
+	uint32_t pad;
+};
+
 /* Per-event state, written by the agent. */
 enum pk_agent_state {
 	PK_AGENT_PENDING = 0, /* not looked at yet */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent/proto.h"
+#include "cli/attach.h"
 #include "cli/cli.h"
 #include "cli/filter.h"
 #include "events/events.h"
@@ -32,6 +33,7 @@ struct trace_opts {
 	int json;
 	double duration;
 	size_t buffer_size;
+	pid_t pid; /* -p: attach to this process instead of starting one */
 };
 
 struct trace {
@@ -49,6 +51,7 @@ struct trace {
 	int ctl_fd;
 	struct pk_ring ring;
 	pid_t child;
+	struct pk_attach att; /* -p */
 	struct pk_sym_proc *syms; /* the program's symbols, for the symbol type */
 	int early_status;	  /* the program's status if it ended before the agent answered */
 	char *line_buf;
@@ -71,6 +74,7 @@ static void on_child(int sig)
 static void trace_usage(FILE *f)
 {
 	fprintf(f, "usage: probekit trace [OPTIONS] DEF... -- COMMAND [ARG...]\n"
+		   "       probekit trace [OPTIONS] -p PID DEF...\n"
 		   "\n"
 		   "DEF is a line of the kernel's kprobe_events language, for example\n"
 		   "  'p:myprobe do_work a=%%di:s32 s=+0(%%si):string'\n"
@@ -81,7 +85,10 @@ static void trace_usage(FILE *f)
 		   "  -e FILE            read definitions from FILE, one per line, '#' comments\n"
 		   "  -o FILE            write events to FILE instead of standard output\n"
 		   "      --format FMT   text (ftrace's trace format, the default) or json\n"
-		   "  -d SECONDS         stop after SECONDS (the program is then terminated)\n"
+		   "  -p PID             attach to running process PID; at the end (Ctrl-C, -d,\n"
+		   "                     the process exiting) every probe is removed, the agent\n"
+		   "                     unloaded, and the process goes on as it was\n"
+		   "  -d SECONDS         stop after SECONDS (a started program is then terminated)\n"
 		   "      --buffer-size N  ring size in KiB (default 4096); events that do not\n"
 		   "                     fit are dropped and counted as lost, never waited for\n"
 		   "      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
@@ -89,7 +96,7 @@ static void trace_usage(FILE *f)
 		   "  -h, --help         this text\n"
 		   "\n"
 		   "The per-event profile (hits, missed, lost) goes to standard error at the end;\n"
-		   "the exit status is the program's.\n");
+		   "the exit status is the program's (with -p: 0, or 1 if detaching failed).\n");
 }
 
 static int add_def(struct trace *t, const char *line)
@@ -266,7 +273,11 @@ static int wait_ready(struct trace *t)
 	for (i = 0; i < 300; i++) {
 		if (__atomic_load_n(&t->ctl->ready, __ATOMIC_ACQUIRE))
 			return 0;
-		if (waitpid(t->child, &status, WNOHANG) == t->child) {
+		if (t->o.pid && !pk_attach_alive(&t->att)) {
+			fprintf(stderr, "probekit trace: process %d exited\n", (int)t->o.pid);
+			return -ESRCH;
+		}
+		if (!t->o.pid && waitpid(t->child, &status, WNOHANG) == t->child) {
 			t->child = -1;
 			t->early_status = status;
 			/* 127: exec failed and said why already. */
@@ -445,7 +456,7 @@ static int parse_opts(struct trace *t, int argc, char **argv, int *first_def)
 
 	t->o.buffer_size = 4096 * 1024;
 	/* '+': stop at the first definition, so that "p:..." is never taken for options. */
-	while ((c = getopt_long(argc, argv, "+e:o:d:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:o:d:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			err = read_def_file(t, optarg);
@@ -453,6 +464,13 @@ static int parse_opts(struct trace *t, int argc, char **argv, int *first_def)
 				return err;
 			break;
 		case 'o': t->o.out = optarg; break;
+		case 'p':
+			t->o.pid = (pid_t)strtol(optarg, &end, 10);
+			if (*end || t->o.pid <= 0) {
+				fprintf(stderr, "probekit trace: -p takes a process id\n");
+				return -EINVAL;
+			}
+			break;
 		case 'f': t->filter_args[t->nfilter_args++] = optarg; break;
 		case 'F':
 			if (!strcmp(optarg, "json"))
@@ -494,12 +512,116 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Until the program ends, Ctrl-C or -d: print what the ring brings. Return: 1 if it ended. */
+static int stream(struct trace *t, int *status)
+{
+	double deadline = t->o.duration > 0 ? now_s() + t->o.duration : 0;
+
+	for (;;) {
+		pk_ring_wait(&t->ring, 100);
+		pk_ring_consume(&t->ring, on_record, t, 2000000000ull);
+		fflush(t->out);
+		if (t->o.pid ? !pk_attach_alive(&t->att)
+			     : waitpid(t->child, status, WNOHANG) == t->child)
+			return 1;
+		if (stop_requested || (deadline && now_s() >= deadline))
+			return 0;
+	}
+}
+
+static void stop_child(struct trace *t, int *status)
+{
+	double deadline;
+
+	/*
+	 * Ctrl-C: the program had it too from the terminal, but not when
+	 * only the tracer was signalled; -d ends it with SIGTERM. A
+	 * program that ignores the signal gets SIGKILL after 5 s.
+	 */
+	kill(t->child, stop_requested ? SIGINT : SIGTERM);
+	deadline = now_s() + 5;
+	while (waitpid(t->child, status, WNOHANG) != t->child) {
+		if (now_s() > deadline) {
+			kill(t->child, SIGKILL);
+			waitpid(t->child, status, 0);
+			break;
+		}
+		pk_ring_consume(&t->ring, on_record, t, 2000000000ull);
+		usleep(10000);
+	}
+}
+
+/* Start the program with the agent preloaded; 0 once it is armed, else the exit status. */
+static int launch(struct trace *t, char **cmd)
+{
+	fflush(NULL);
+	t->child = fork();
+	if (t->child < 0) {
+		perror("probekit trace: fork");
+		return 1;
+	}
+	if (t->child == 0)
+		start_child(t, cmd);
+	if (wait_ready(t)) {
+		if (t->child > 0) {
+			kill(t->child, SIGKILL);
+			waitpid(t->child, NULL, 0);
+			return 1;
+		}
+		return WIFEXITED(t->early_status) && WEXITSTATUS(t->early_status) == 127 ? 127 : 1;
+	}
+	if (report_refusals(t)) {
+		__atomic_store_n(&t->ctl->go, 2, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &t->ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
+		waitpid(t->child, NULL, 0);
+		return 1;
+	}
+	/* Before main(): the program and the libraries it starts with are mapped. */
+	t->syms = pk_sym_proc_open(t->child);
+	__atomic_store_n(&t->ctl->go, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &t->ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
+	return 0;
+}
+
+/* -p: load the agent into the process and hand it the definitions. */
+static int attach(struct trace *t)
+{
+	if (pk_attach_open(&t->att, t->o.pid, "probekit trace")) {
+		pk_attach_close(&t->att);
+		return 1;
+	}
+	if (pk_attach_send(&t->att, PK_ATTACH_TRACE, t->ctl_fd, pk_ring_fd(&t->ring))) {
+		fprintf(stderr, "probekit trace: the agent in process %d hung up\n", (int)t->o.pid);
+		pk_attach_close(&t->att);
+		return 1;
+	}
+	if (wait_ready(t) || report_refusals(t)) {
+		pk_attach_close(&t->att);
+		return 1;
+	}
+	t->syms = pk_sym_proc_open(t->o.pid);
+	fprintf(stderr, "probekit trace: attached to process %d in %.1f ms, %u probes armed\n",
+		(int)t->o.pid, (now_s() - t->att.t_start) * 1000, t->ndefs);
+	return 0;
+}
+
+static int detach(struct trace *t)
+{
+	int err = pk_attach_close(&t->att);
+
+	if (!err)
+		fprintf(stderr, "probekit trace: detached from process %d in %.1f ms%s\n",
+			(int)t->o.pid, (t->att.t_detached - t->att.t_detach) * 1000,
+			t->att.unloaded ? ", the agent unloaded"
+					: ", the agent stays loaded for another tracer");
+	return err ? 1 : 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace t;
-	int i, first, status = 0, err, exited = 0;
+	int i, first, status = 0, err, exited, ret = 0;
 	char **cmd = NULL;
-	double deadline = 0;
 
 	memset(&t, 0, sizeof(t));
 	t.defs = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.defs));
@@ -522,8 +644,12 @@ int cmd_trace(int argc, char **argv)
 		if (add_def(&t, argv[i]))
 			return 2;
 	}
-	if (!cmd || !cmd[0]) {
-		fprintf(stderr, "probekit trace: no command: give it after '--'\n");
+	if (t.o.pid && cmd) {
+		fprintf(stderr, "probekit trace: -p PID and a command exclude each other\n");
+		return 2;
+	}
+	if (!t.o.pid && (!cmd || !cmd[0])) {
+		fprintf(stderr, "probekit trace: no command: give it after '--', or -p PID\n");
 		trace_usage(stderr);
 		return 2;
 	}
@@ -534,7 +660,7 @@ int cmd_trace(int argc, char **argv)
 	for (i = 0; i < (int)t.nfilter_args; i++)
 		if (add_filter(&t, t.filter_args[i]))
 			return 2;
-	if (pk_check_preloadable(cmd[0]))
+	if (cmd && pk_check_preloadable(cmd[0]))
 		return 2;
 	t.out = t.o.out ? fopen(t.o.out, "we") : stdout;
 	if (!t.out) {
@@ -560,69 +686,27 @@ int cmd_trace(int argc, char **argv)
 
 		sigaction(SIGCHLD, &sa, NULL);
 	}
-	fflush(NULL);
-	t.child = fork();
-	if (t.child < 0) {
-		perror("probekit trace: fork");
-		return 1;
-	}
-	if (t.child == 0)
-		start_child(&t, cmd);
-	if (wait_ready(&t)) {
-		if (t.child > 0) {
-			kill(t.child, SIGKILL);
-			waitpid(t.child, NULL, 0);
-			return 1;
-		}
-		return WIFEXITED(t.early_status) && WEXITSTATUS(t.early_status) == 127 ? 127 : 1;
-	}
-	if (report_refusals(&t)) {
-		__atomic_store_n(&t.ctl->go, 2, __ATOMIC_RELEASE);
-		syscall(SYS_futex, &t.ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
-		waitpid(t.child, NULL, 0);
-		return 1;
-	}
-	/* Before main(): the program and the libraries it starts with are mapped. */
-	t.syms = pk_sym_proc_open(t.child);
+	err = t.o.pid ? attach(&t) : launch(&t, cmd);
+	if (err)
+		return err;
 	/* Wake up per quarter ring, not per record; the 100 ms wait bounds the delay. */
 	pk_ring_set_watermark(&t.ring, t.o.buffer_size / 4);
-	__atomic_store_n(&t.ctl->go, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &t.ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
-	if (t.o.duration > 0)
-		deadline = now_s() + t.o.duration;
-	while (!exited) {
-		pk_ring_wait(&t.ring, 100);
-		pk_ring_consume(&t.ring, on_record, &t, 2000000000ull);
-		fflush(t.out);
-		if (waitpid(t.child, &status, WNOHANG) == t.child)
-			exited = 1;
-		else if (stop_requested || (deadline && now_s() >= deadline))
-			break;
-	}
-	if (!exited) {
-		/*
-		 * Ctrl-C: the program had it too from the terminal, but not when
-		 * only the tracer was signalled; -d ends it with SIGTERM. A
-		 * program that ignores the signal gets SIGKILL after 5 s.
-		 */
-		kill(t.child, stop_requested ? SIGINT : SIGTERM);
-		deadline = now_s() + 5;
-		while (waitpid(t.child, &status, WNOHANG) != t.child) {
-			if (now_s() > deadline) {
-				kill(t.child, SIGKILL);
-				waitpid(t.child, &status, 0);
-				break;
-			}
-			pk_ring_consume(&t.ring, on_record, &t, 2000000000ull);
-			usleep(10000);
-		}
-	}
-	/* Whatever is still uncommitted will never be: its writer is gone. */
+	exited = stream(&t, &status);
+	if (t.o.pid)
+		ret = exited ? 0 : detach(&t);
+	else if (!exited)
+		stop_child(&t, &status);
+	/* Whatever is still uncommitted will never be: its writer is gone (or disarmed). */
 	pk_ring_consume(&t.ring, on_record, &t, 0);
 	fflush(t.out);
 	print_profile(&t);
 	if (t.out != stdout)
 		fclose(t.out);
+	if (t.o.pid) {
+		if (exited)
+			fprintf(stderr, "probekit trace: process %d exited\n", (int)t.o.pid);
+		return ret;
+	}
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

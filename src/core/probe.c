@@ -110,6 +110,7 @@ static void atfork_child(void)
 
 static int init_locked(void)
 {
+	static int atfork_done;
 	int err;
 
 	if (initialised)
@@ -121,7 +122,10 @@ static int init_locked(void)
 	err = pk_blacklist_init();
 	if (err)
 		return err;
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	/* Once per load: the engine may be released and initialised again (attach, detach, attach). */
+	if (!atfork_done)
+		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	atfork_done = 1;
 	initialised = 1;
 	arch_init_late();
 	return 0;
@@ -332,6 +336,81 @@ void pk_unregister_locked(struct pk_probe **ps, int n)
 		free(dead[i]);
 	}
 	free(dead);
+}
+
+struct probe_list {
+	struct pk_probe **v;
+	int n, cap, foreign;
+};
+
+static void collect_internal(struct pk_site *s, void *arg)
+{
+	struct probe_list *l = arg;
+	struct pk_probe *p;
+
+	for (p = s->probes; p; p = p->pk_priv.next) {
+		if (p->pk_priv.owner != PK_OWNER_INTERNAL) {
+			l->foreign++;
+			continue;
+		}
+		if (l->n == l->cap) {
+			struct pk_probe **g = realloc(l->v, (size_t)(l->cap = l->cap ? 2 * l->cap : 8) *
+								sizeof(*l->v));
+
+			if (!g) {
+				l->foreign++; /* cannot list it: treat the engine as busy */
+				continue;
+			}
+			l->v = g;
+		}
+		l->v[l->n++] = p;
+	}
+}
+
+/*
+ * Give back everything the engine holds so that its code can be unmapped:
+ * the agent calls this when the last tracer detaches, after unregistering
+ * its probes. The library's own probes go, then the signal handlers, the
+ * slot chunks and the thread key. Refused, with nothing changed that a
+ * later registration would not redo, while the engine is still needed.
+ *
+ * Return: 0; -EBUSY while a probe other than the library's own is
+ * registered, a removed site had to be kept (pk_nested_windows), or a frame
+ * will still return through the retprobe trampoline; -EAGAIN when a thread
+ * may still be about to take a trap (try again); -ENOMEM.
+ */
+int pk_engine_release(void)
+{
+	struct probe_list l = {0};
+	int err;
+
+	pthread_mutex_lock(&pk_lock);
+	if (!initialised) {
+		pthread_mutex_unlock(&pk_lock);
+		return 0;
+	}
+	pk_site_foreach(collect_internal, &l);
+	err = l.foreign || zombies || __atomic_load_n(&pk_nested_windows, __ATOMIC_RELAXED) ||
+		      pk_retprobe_pending()
+		  ? -EBUSY
+		  : 0;
+	if (!err) {
+		pk_unregister_locked(l.v, l.n);
+		/* Re-registered by the next init should this fail half way. */
+		initialised = 0;
+		err = pk_wait_traps_delivered(1000);
+		if (err == -EBUSY)
+			err = -EAGAIN;
+	}
+	if (!err)
+		err = pk_text_release();
+	if (!err) {
+		arch_release();
+		pk_thread_release();
+	}
+	free(l.v);
+	pthread_mutex_unlock(&pk_lock);
+	return err;
 }
 
 PK_API int pk_register_probe(struct pk_probe *p)

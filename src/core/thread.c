@@ -13,10 +13,15 @@
  * come out (its seq changes), and for every thread still running the
  * removed site's slot to leave it.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,6 +136,13 @@ void pk_thread_exit(struct pk_thread *t)
 	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
 }
 
+static void pause_ms(void)
+{
+	struct timespec ts = {0, 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
 static void pause_briefly(void)
 {
 	struct timespec ts = {0, 20000};
@@ -227,13 +239,147 @@ int pk_tls_ool_offset(void)
 	return (int)((intptr_t)&pk_ool - (intptr_t)tp);
 }
 
+static int thread_init_done;
+
 void pk_thread_init(void)
 {
-	static int done;
+	static int atfork_done;
 
-	if (done)
+	if (thread_init_done)
 		return;
-	done = 1;
+	thread_init_done = 1;
 	exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0;
-	pthread_atfork(NULL, NULL, atfork_child);
+	/* Once per load: a re-initialised engine must not run the handler twice. */
+	if (!atfork_done)
+		pthread_atfork(NULL, NULL, atfork_child);
+	atfork_done = 1;
+}
+
+void pk_thread_foreach(void (*fn)(struct pk_thread *, void *), void *arg)
+{
+	unsigned int i, hwm = pk_load(&pool_hwm);
+
+	for (i = 0; i < hwm; i++)
+		if (pk_load(&pool[i].tid))
+			fn(&pool[i], arg);
+}
+
+/* Fields 3 (state) and 14-15 (utime, stime) of /proc/self/task/TID/stat. */
+static int task_sample(int tid, char *state, unsigned long long *cpu_ticks)
+{
+	char path[64], buf[512], *p;
+	unsigned long long ut = 0, st = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	/* The name may hold spaces and parentheses: the fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -EIO;
+	*state = p[2];
+	p += 2;
+	for (i = 3; i < 14 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p, " %llu %llu", &ut, &st) != 2)
+		return -EIO;
+	*cpu_ticks = ut + st;
+	return 0;
+}
+
+/* Whether SIGTRAP waits in @tid's own pending set. */
+static int trap_pending(int tid)
+{
+	char path[64], line[128];
+	unsigned long long pnd;
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigPnd: %llx", &pnd) == 1 || sscanf(line, "ShdPnd: %llx", &pnd) == 1)
+			found |= (pnd >> (SIGTRAP - 1)) & 1;
+	fclose(f);
+	return found;
+}
+
+/*
+ * A thread can execute an int3 and then be preempted inside the kernel
+ * before its SIGTRAP is delivered; our handler must still be there when it
+ * is. Such a thread is runnable ('R') and has not run since. So: wait until
+ * every other thread has either been seen not runnable, or has used CPU
+ * time since this started, with no SIGTRAP pending. Bounded: -EBUSY after
+ * @max_ms.
+ */
+int pk_wait_traps_delivered(int max_ms)
+{
+	struct task { int tid; unsigned long long ticks; int done; } *v = NULL;
+	size_t n = 0, cap = 0, left, i;
+	int me = gettid_raw(), ms, err = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		int tid = atoi(de->d_name);
+		char state;
+		unsigned long long ticks;
+
+		if (tid <= 0 || tid == me || task_sample(tid, &state, &ticks))
+			continue;
+		if (n == cap) {
+			struct task *g = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+
+			if (!g) {
+				err = -ENOMEM;
+				break;
+			}
+			v = g;
+		}
+		v[n].tid = tid;
+		v[n].ticks = ticks;
+		v[n].done = state != 'R' && !trap_pending(tid);
+		n++;
+	}
+	closedir(d);
+	for (ms = 0, left = n; !err && ms <= max_ms; ms++) {
+		for (i = 0, left = 0; i < n; i++) {
+			char state;
+			unsigned long long ticks;
+
+			if (v[i].done)
+				continue;
+			if (task_sample(v[i].tid, &state, &ticks) ||
+			    ((state != 'R' || ticks != v[i].ticks) && !trap_pending(v[i].tid)))
+				v[i].done = 1; /* gone, or ran its trap through */
+			else
+				left++;
+		}
+		if (!left)
+			break;
+		pause_ms();
+	}
+	free(v);
+	return err ? err : left ? -EBUSY : 0;
+}
+
+/* Before the engine's code is unloaded: no thread-exit destructor may point into it. */
+void pk_thread_release(void)
+{
+	if (thread_init_done && exit_key_ok)
+		pthread_key_delete(exit_key);
+	exit_key_ok = 0;
+	thread_init_done = 0;
 }

@@ -88,6 +88,12 @@ int pk_sym_proc_refresh(struct pk_sym_proc *p);
 /* As pk_sym_sprint(), in that process. */
 int pk_sym_proc_sprint(struct pk_sym_proc *p, char *buf, size_t size, uintptr_t addr);
 void pk_sym_proc_close(struct pk_sym_proc *p);
+/*
+ * The address of function @name of @object (file name or soname) in that
+ * process. Return: 0, or -ENOENT.
+ */
+int pk_sym_proc_lookup(struct pk_sym_proc *p, const char *object, const char *name,
+		       uintptr_t *addr);
 
 /* Fork handling: 0 before fork (locks), 1 after it in parent or child (unlocks). */
 void pk_sym_atfork(int phase);

@@ -68,19 +68,23 @@ static int read_phdrs(const char *path, uintptr_t map_start, struct ent *e)
 	return err;
 }
 
-static int have(const struct pk_sym_proc *p, const char *path)
+/* Known already: the same file at the same place (a library loaded again moves). */
+static int have(const struct pk_sym_proc *p, const char *path, uintptr_t lo)
 {
-	size_t i;
+	size_t i, n = strlen(path), m;
 
-	for (i = 0; i < p->nobjs; i++)
-		if (!strcmp(p->objs[i]->path, path))
+	for (i = 0; i < p->nobjs; i++) {
+		m = strlen(p->objs[i]->path);
+		if (m >= n && !strcmp(p->objs[i]->path + m - n, path) && p->objs[i]->lo <= lo &&
+		    lo < p->objs[i]->hi)
 			return 1;
+	}
 	return 0;
 }
 
 int pk_sym_proc_refresh(struct pk_sym_proc *p)
 {
-	char name[64], line[4096], path[4096];
+	char name[64], line[4096], path[4096], rooted[4096 + 32];
 	unsigned long lo, hi, off;
 	FILE *f;
 	int first = 1;
@@ -95,13 +99,17 @@ int pk_sym_proc_refresh(struct pk_sym_proc *p)
 
 		path[0] = 0;
 		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %4095[^\n]", &lo, &hi, &off, path) < 3 ||
-		    path[0] != '/' || off != 0 || have(p, path))
+		    path[0] != '/' || off != 0 || have(p, path, lo))
 			continue;
-		e.path = path;
+		/* The process may have another root (a container): open its files through it. */
+		snprintf(rooted, sizeof(rooted), "/proc/%d/root%s", (int)p->pid, path);
+		if (access(rooted, R_OK))
+			snprintf(rooted, sizeof(rooted), "%s", path);
+		e.path = rooted;
 		/* The first file mapped is the program itself. */
 		e.is_exe = first;
 		first = 0;
-		if (read_phdrs(path, lo, &e))
+		if (read_phdrs(rooted, lo, &e))
 			continue;
 		if (!pk_symtab_build(&e, &o) && o) {
 			grown = realloc(p->objs, (p->nobjs + 1) * sizeof(*p->objs));
@@ -148,6 +156,30 @@ int pk_sym_proc_sprint(struct pk_sym_proc *p, char *buf, size_t size, uintptr_t 
 		}
 	}
 	return pk_sym_format(buf, size, addr, NULL);
+}
+
+int pk_sym_proc_lookup(struct pk_sym_proc *p, const char *object, const char *name,
+		       uintptr_t *addr)
+{
+	size_t i, j;
+
+	/* Newest first: an object loaded again since is the one that counts. */
+	for (i = p ? p->nobjs : 0; i-- > 0;) {
+		const struct obj *o = p->objs[i];
+
+		if (strcmp(o->base, object) && (!o->soname || strcmp(o->soname, object)))
+			continue;
+		/* By name, the preferred definition (default version, global) first. */
+		for (j = 0; j < o->nsyms; j++) {
+			const struct sym *s = o->by_name[j];
+
+			if (!strcmp(s->name, name) && !(s->flags & (SYM_HIDDEN | SYM_DATA))) {
+				*addr = s->addr;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
 }
 
 void pk_sym_proc_close(struct pk_sym_proc *p)

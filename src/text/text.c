@@ -290,6 +290,28 @@ void pk_slot_free(void *slot)
 }
 
 /* The slot containing @pc, or NULL. Lock-free: used by the fault handler. */
+/*
+ * The engine is being unloaded and no slot is in use: unmap the chunks and
+ * close /proc/self/mem. Return: 0, or -EBUSY while some slot is allocated.
+ */
+int pk_text_release(void)
+{
+	unsigned int i, n = nr_chunks;
+
+	for (i = 0; i < n; i++)
+		if (chunks[i].used)
+			return -EBUSY;
+	pk_store(&nr_chunks, 0);
+	for (i = 0; i < n; i++) {
+		munmap((void *)chunks[i].base, CHUNK_SIZE);
+		memset(&chunks[i], 0, sizeof(chunks[i]));
+	}
+	if (mem_fd >= 0)
+		close(mem_fd);
+	mem_fd = -1;
+	return 0;
+}
+
 void *pk_slot_base(uintptr_t pc)
 {
 	unsigned int i, n = pk_load(&nr_chunks);

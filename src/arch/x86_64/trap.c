@@ -327,7 +327,9 @@ static unsigned long xsave_size(void)
 int arch_init(void)
 {
 	pk_xsave_size = xsave_size();
-	install_handlers();
+	/* Still there after a release that gave up half way: prev_act must stay the program's. */
+	if (!__atomic_load_n(&handlers_installed, __ATOMIC_ACQUIRE))
+		install_handlers();
 	return 0;
 }
 
@@ -412,6 +414,22 @@ void arch_init_late(void)
 	/* A static program has no libc.so.6 to guard; its handlers must come first. */
 	for (i = 0; i < sizeof(guard_probes) / sizeof(guard_probes[0]); i++)
 		pk_register_locked(&guard_probes[i]);
+}
+
+/*
+ * The engine is being unloaded: hand the signals back to the program's
+ * handlers (the latest it asked for, through the sigaction guard, which is
+ * gone by now) and stop using the fault-catching copy.
+ */
+void arch_release(void)
+{
+	size_t i;
+
+	if (!__atomic_load_n(&handlers_installed, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&handlers_installed, 0, __ATOMIC_RELEASE);
+	for (i = 0; i < sizeof(trap_signals) / sizeof(trap_signals[0]); i++)
+		sigaction(trap_signals[i], &prev_act[trap_signals[i]], NULL);
 }
 
 int arch_is_trap_byte(uint8_t b)

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Inside the agent: sessions (agent.c) and the attach entry (attach.c). */
+#ifndef PK_AGENT_AGENT_H
+#define PK_AGENT_AGENT_H
+
+#include <stdio.h>
+
+struct agent_session;
+
+/* Set while the agent itself runs code the program's probes could catch. */
+extern __thread int pk_agent_busy __attribute__((tls_model("initial-exec")));
+
+/*
+ * Map the control block and ring a tracer handed over (both fds are
+ * consumed), arm its definitions and publish the result in the control
+ * block. NULL when the control block is unusable (nothing to report in).
+ */
+struct agent_session *pk_agent_session_start(int ctl_fd, int ring_fd);
+
+/* See agent.c. @s may be NULL: only release the engine if no session is left. */
+int pk_agent_session_end(struct agent_session *s, int wait_ms);
+
+/* Every function of every loaded object, probeable or why not, one a line. */
+void pk_agent_list(FILE *out);
+
+/* The entry point `probekit trace -p` calls in the process (exported). */
+int pk_agent_attach(const char *sockname);
+
+#endif
