@@ -89,6 +89,12 @@ static void comm_of(pid_t pid, char *buf, size_t size)
 	}
 }
 
+/* The executable ranges of the C library and the loader: no place to borrow a thread in. */
+struct ranges {
+	uintptr_t lo[16], hi[16];
+	int n;
+};
+
 /*
  * What can be known before touching the process, each refusal with what to
  * do about it. Return: 0 or the negative errno of the refusal.
@@ -167,11 +173,28 @@ static int preflight(struct pk_attach *a)
 	return 0;
 }
 
-/* The executable ranges of the C library and the loader: no place to borrow a thread in. */
-struct ranges {
-	uintptr_t lo[16], hi[16];
-	int n;
-};
+static int read_libc_ranges(pid_t pid, struct ranges *r, int *has_ld);
+
+/* No loader mapped: nothing in the process can load a library. */
+static int check_dynamic(struct pk_attach *a)
+{
+	struct ranges r;
+	int has_ld;
+
+	if (read_libc_ranges(a->pid, &r, &has_ld)) {
+		fprintf(stderr, "%s: process %d has exited\n", a->who, (int)a->pid);
+		return -ESRCH;
+	}
+	if (!has_ld) {
+		fprintf(stderr,
+			"%s: process %d is statically linked: there is no loader in it to load "
+			"the agent with; probekit can only trace dynamically linked programs\n",
+			a->who, (int)a->pid);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
 
 static int read_libc_ranges(pid_t pid, struct ranges *r, int *has_ld)
 {
@@ -266,14 +289,6 @@ static int borrow_thread(struct pk_attach *a, struct pk_inject *in)
 		if (err) {
 			fprintf(stderr, "%s: process %d has exited\n", a->who, (int)a->pid);
 			return -ESRCH;
-		}
-		if (!has_ld) {
-			fprintf(stderr,
-				"%s: process %d is statically linked: there is no loader in it to "
-				"load the agent with; start it under 'probekit trace -- CMD' "
-				"instead (which needs a dynamic program too)\n",
-				a->who, (int)a->pid);
-			return -ENOEXEC;
 		}
 		snprintf(path, sizeof(path), "/proc/%d/task", (int)a->pid);
 		d = opendir(path);
@@ -494,6 +509,8 @@ int pk_attach_open(struct pk_attach *a, pid_t pid, const char *who)
 	a->listen_fd = a->sock = a->pidfd = -1;
 	a->t_start = mono();
 	err = preflight(a);
+	if (!err)
+		err = check_dynamic(a);
 	if (err)
 		return err;
 	pk_agent_path(agent, sizeof(agent));
@@ -595,10 +612,13 @@ int pk_attach_alive(const struct pk_attach *a)
 static int agent_mapped(pid_t pid, const char *agent)
 {
 	char path[64], line[4096];
-	const char *base = strrchr(agent, '/') + 1;
+	const char *base = strrchr(agent, '/');
 	FILE *f;
 	int yes = 0;
 
+	if (!base)
+		return 0;
+	base++;
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	f = fopen(path, "re");
 	if (!f)

@@ -17,16 +17,19 @@
 #include <unistd.h>
 
 #include "agent/proto.h"
+#include "cli/attach.h"
 #include "cli/cli.h"
 
 static void list_usage(FILE *f)
 {
 	fprintf(f, "usage: probekit list [-x FILE] [GLOB]\n"
 		   "       probekit list [GLOB] -- COMMAND [ARG...]\n"
+		   "       probekit list -p PID [GLOB]\n"
 		   "\n"
 		   "Lists the functions probekit trace can probe: those of COMMAND and the\n"
-		   "libraries it loads at start, or those of FILE (a program or a shared\n"
-		   "library), one per line as 'func [object]'. A function that cannot be\n"
+		   "libraries it loads at start, those of FILE (a program or a shared\n"
+		   "library), or those of running process PID (the agent is loaded into it\n"
+		   "and taken out again), one per line as 'func [object]'. A function that cannot be\n"
 		   "probed is followed by '# why'. GLOB filters by function name (fnmatch).\n"
 		   "The program's constructors run; main() does not.\n");
 }
@@ -45,6 +48,38 @@ static int is_program(const char *path)
 	return interp && !so;
 }
 
+/* -p: the agent lists the functions from inside the running process. */
+static int list_process(pid_t pid, const char *glob)
+{
+	struct pk_attach a;
+	char *text, *line, *save = NULL;
+	size_t len;
+	int shown = 0, err;
+
+	if (pk_attach_open(&a, pid, "probekit list")) {
+		pk_attach_close(&a);
+		return 1;
+	}
+	text = pk_attach_list(&a, &len);
+	err = pk_attach_close(&a);
+	if (!text) {
+		fprintf(stderr, "probekit list: the agent in process %d did not send the list\n",
+			(int)pid);
+		return 1;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[4096];
+
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(line, " \t"), line);
+		if (glob && fnmatch(glob, name, 0))
+			continue;
+		puts(line);
+		shown++;
+	}
+	free(text);
+	return err ? 1 : shown ? 0 : 1;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	char agent[PATH_MAX], preload[2 * PATH_MAX + 2], fdbuf[16], line[4096];
@@ -52,11 +87,19 @@ int cmd_list(int argc, char **argv)
 	char *true_argv[] = {"/bin/true", NULL}, **cmd = NULL;
 	int c, pfd[2], status, shown = 0;
 	FILE *in;
-	pid_t pid;
+	pid_t pid = 0;
+	char *end;
 
-	while ((c = getopt(argc, argv, "+x:h")) != -1) {
+	while ((c = getopt(argc, argv, "+x:p:h")) != -1) {
 		switch (c) {
 		case 'x': file = optarg; break;
+		case 'p':
+			pid = (pid_t)strtol(optarg, &end, 10);
+			if (*end || pid <= 0) {
+				fprintf(stderr, "probekit list: -p takes a process id\n");
+				return 2;
+			}
+			break;
 		case 'h': list_usage(stdout); return 0;
 		default: list_usage(stderr); return 2;
 		}
@@ -71,6 +114,8 @@ int cmd_list(int argc, char **argv)
 		}
 		glob = argv[optind];
 	}
+	if (pid)
+		return list_process(pid, glob);
 	if (!file && (!cmd || !cmd[0])) {
 		list_usage(stderr);
 		return 2;
