@@ -104,7 +104,7 @@ static char *thread_scratch(void)
 	if (!h) {
 		p = pk_syscall6(SYS_mmap, 0, SCRATCH_MAP, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p < 0 && p > -4096)
+		if ((p < 0 && p > -4096) || !p)
 			return NULL;
 		h = (struct scratch_hdr *)p;
 		h->in_use = 1;
@@ -118,8 +118,8 @@ static char *thread_scratch(void)
 	/* The thread's name, once: a prctl per hit would double the cost. */
 	pk_sys(SYS_prctl, PR_GET_NAME, comm_cache, 0);
 	tid_cache = pk_sys(SYS_gettid, 0, 0, 0);
-	/* Marked free when the thread exits: a thread per request must not grow the list. (Keys below
-	 * 32 live in the thread descriptor: no allocation here.) */
+	/* Marked free when the thread exits: a thread per request must not grow the list. (Keys
+	 * below 32 live in the thread descriptor: no allocation here.) */
 	if (scratch_key_ok)
 		pthread_setspecific(scratch_key, h);
 	return scratch;

@@ -34,8 +34,8 @@ static int recv_cmd(int sock, char *cmd, int fds[2])
 {
 	char ctrl[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = {cmd, 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = ctrl, .msg_controllen = sizeof(ctrl)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof(ctrl)};
 	struct cmsghdr *c;
 	ssize_t n;
 
@@ -138,7 +138,8 @@ PK_API int pk_agent_attach(const char *sockname)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) ||
+	if (connect(fd, (struct sockaddr *)&a,
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl)) {
 		err = -errno;
 		close(fd);

@@ -37,8 +37,8 @@
 #define PK_ATTACH_DETACH 'D'
 
 struct pk_agent_reply {
-	int32_t err; /* 0: the engine was handed back, the agent can be unloaded */
-	int32_t tid; /* the agent's thread, gone soon after this */
+	int32_t err;	  /* 0: the engine was handed back, the agent can be unloaded */
+	int32_t tid;	  /* the agent's thread, gone soon after this */
 	uint32_t pending; /* frames still returning through the retprobe trampoline */
 	uint32_t pad;
 };

@@ -114,7 +114,8 @@ static int preflight(struct pk_attach *a)
 	}
 	status_field(a->pid, "State:", buf, sizeof(buf));
 	if (buf[0] == 'Z' || buf[0] == 'X') {
-		fprintf(stderr, "%s: process %d has exited (it is a zombie waiting for its parent)\n",
+		fprintf(stderr,
+			"%s: process %d has exited (it is a zombie waiting for its parent)\n",
 			a->who, (int)a->pid);
 		return -ESRCH;
 	}
@@ -147,10 +148,11 @@ static int preflight(struct pk_attach *a)
 		int err = -errno;
 
 		if (err == -EACCES || err == -EPERM)
-			fprintf(stderr,
-				"%s: permission denied reading process %d (not dumpable, or another "
-				"user's): run probekit as root\n",
-				a->who, (int)a->pid);
+			fprintf(
+			    stderr,
+			    "%s: permission denied reading process %d (not dumpable, or another "
+			    "user's): run probekit as root\n",
+			    a->who, (int)a->pid);
 		else
 			fprintf(stderr, "%s: process %d: %s: %s\n", a->who, (int)a->pid, path,
 				strerror(-err));
@@ -159,7 +161,8 @@ static int preflight(struct pk_attach *a)
 	n = pread(fd, &eh, sizeof(eh), 0);
 	close(fd);
 	if (n < (ssize_t)EI_NIDENT || memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
-		fprintf(stderr, "%s: process %d does not run an ELF program\n", a->who, (int)a->pid);
+		fprintf(stderr, "%s: process %d does not run an ELF program\n", a->who,
+			(int)a->pid);
 		return -ENOEXEC;
 	}
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || n != sizeof(eh) || eh.e_machine != EM_X86_64) {
@@ -195,7 +198,6 @@ static int check_dynamic(struct pk_attach *a)
 	return 0;
 }
 
-
 static int read_libc_ranges(pid_t pid, struct ranges *r, int *has_ld)
 {
 	char path[64], line[4096], file[4096], perm[8];
@@ -218,8 +220,8 @@ static int read_libc_ranges(pid_t pid, struct ranges *r, int *has_ld)
 		base = base ? base + 1 : file;
 		if (!strncmp(base, "ld-linux", 8))
 			*has_ld = 1;
-		if (perm[2] != 'x' || (strncmp(base, "libc.so", 7) && strncmp(base, "ld-linux", 8) &&
-				       strncmp(base, "libc-", 5)))
+		if (perm[2] != 'x' || (strncmp(base, "libc.so", 7) &&
+				       strncmp(base, "ld-linux", 8) && strncmp(base, "libc-", 5)))
 			continue;
 		if (r->n < 16) {
 			r->lo[r->n] = lo;
@@ -454,7 +456,8 @@ static int inject_agent(struct pk_attach *a)
 		a->handle = ret;
 		pk_sym_proc_refresh(syms);
 		if (pk_sym_proc_lookup(syms, agent_base, "pk_agent_attach", &attach_at)) {
-			fprintf(stderr, "%s: the agent loaded in process %d has no pk_agent_attach\n",
+			fprintf(stderr,
+				"%s: the agent loaded in process %d has no pk_agent_attach\n",
 				a->who, (int)a->pid);
 			err = -ENOENT;
 		}

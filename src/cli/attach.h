@@ -11,8 +11,8 @@ struct pk_attach {
 	pid_t pid;
 	const char *who; /* "probekit trace": the prefix of every message */
 	int listen_fd;
-	int sock;  /* to the agent's thread; closing it detaches */
-	int pidfd; /* readable once the process has exited */
+	int sock;		  /* to the agent's thread; closing it detaches */
+	int pidfd;		  /* readable once the process has exited */
 	unsigned long handle;	  /* dlopen()'s handle of the agent in the process */
 	unsigned long dlclose_at; /* dlclose() there */
 	unsigned int retries;	  /* threads let go because they were inside libc */

@@ -22,16 +22,17 @@
 
 static void list_usage(FILE *f)
 {
-	fprintf(f, "usage: probekit list [-x FILE] [GLOB]\n"
-		   "       probekit list [GLOB] -- COMMAND [ARG...]\n"
-		   "       probekit list -p PID [GLOB]\n"
-		   "\n"
-		   "Lists the functions probekit trace can probe: those of COMMAND and the\n"
-		   "libraries it loads at start, those of FILE (a program or a shared\n"
-		   "library), or those of running process PID (the agent is loaded into it\n"
-		   "and taken out again), one per line as 'func [object]'. A function that cannot be\n"
-		   "probed is followed by '# why'. GLOB filters by function name (fnmatch).\n"
-		   "The program's constructors run; main() does not.\n");
+	fprintf(f,
+		"usage: probekit list [-x FILE] [GLOB]\n"
+		"       probekit list [GLOB] -- COMMAND [ARG...]\n"
+		"       probekit list -p PID [GLOB]\n"
+		"\n"
+		"Lists the functions probekit trace can probe: those of COMMAND and the\n"
+		"libraries it loads at start, those of FILE (a program or a shared\n"
+		"library), or those of running process PID (the agent is loaded into it\n"
+		"and taken out again), one per line as 'func [object]'. A function that cannot be\n"
+		"probed is followed by '# why'. GLOB filters by function name (fnmatch).\n"
+		"The program's constructors run; main() does not.\n");
 }
 
 /* An executable (PT_INTERP) runs itself; a library is loaded into /bin/true. */

@@ -51,7 +51,7 @@ struct trace {
 	int ctl_fd;
 	struct pk_ring ring;
 	pid_t child;
-	struct pk_attach att; /* -p */
+	struct pk_attach att;	  /* -p */
 	struct pk_sym_proc *syms; /* the program's symbols, for the symbol type */
 	int early_status;	  /* the program's status if it ended before the agent answered */
 	char *line_buf;
@@ -73,30 +73,31 @@ static void on_child(int sig)
 
 static void trace_usage(FILE *f)
 {
-	fprintf(f, "usage: probekit trace [OPTIONS] DEF... -- COMMAND [ARG...]\n"
-		   "       probekit trace [OPTIONS] -p PID DEF...\n"
-		   "\n"
-		   "DEF is a line of the kernel's kprobe_events language, for example\n"
-		   "  'p:myprobe do_work a=%%di:s32 s=+0(%%si):string'\n"
-		   "  'r:myret do_work ret=$retval'\n"
-		   "  'p libc.so.6:malloc size=$arg1:u64'\n"
-		   "\n"
-		   "options:\n"
-		   "  -e FILE            read definitions from FILE, one per line, '#' comments\n"
-		   "  -o FILE            write events to FILE instead of standard output\n"
-		   "      --format FMT   text (ftrace's trace format, the default) or json\n"
-		   "  -p PID             attach to running process PID; at the end (Ctrl-C, -d,\n"
-		   "                     the process exiting) every probe is removed, the agent\n"
-		   "                     unloaded, and the process goes on as it was\n"
-		   "  -d SECONDS         stop after SECONDS (a started program is then terminated)\n"
-		   "      --buffer-size N  ring size in KiB (default 4096); events that do not\n"
-		   "                     fit are dropped and counted as lost, never waited for\n"
-		   "      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
-		   "                     language on its fields) holds; may be repeated\n"
-		   "  -h, --help         this text\n"
-		   "\n"
-		   "The per-event profile (hits, missed, lost) goes to standard error at the end;\n"
-		   "the exit status is the program's (with -p: 0, or 1 if detaching failed).\n");
+	fprintf(f,
+		"usage: probekit trace [OPTIONS] DEF... -- COMMAND [ARG...]\n"
+		"       probekit trace [OPTIONS] -p PID DEF...\n"
+		"\n"
+		"DEF is a line of the kernel's kprobe_events language, for example\n"
+		"  'p:myprobe do_work a=%%di:s32 s=+0(%%si):string'\n"
+		"  'r:myret do_work ret=$retval'\n"
+		"  'p libc.so.6:malloc size=$arg1:u64'\n"
+		"\n"
+		"options:\n"
+		"  -e FILE            read definitions from FILE, one per line, '#' comments\n"
+		"  -o FILE            write events to FILE instead of standard output\n"
+		"      --format FMT   text (ftrace's trace format, the default) or json\n"
+		"  -p PID             attach to running process PID; at the end (Ctrl-C, -d,\n"
+		"                     the process exiting) every probe is removed, the agent\n"
+		"                     unloaded, and the process goes on as it was\n"
+		"  -d SECONDS         stop after SECONDS (a started program is then terminated)\n"
+		"      --buffer-size N  ring size in KiB (default 4096); events that do not\n"
+		"                     fit are dropped and counted as lost, never waited for\n"
+		"      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
+		"                     language on its fields) holds; may be repeated\n"
+		"  -h, --help         this text\n"
+		"\n"
+		"The per-event profile (hits, missed, lost) goes to standard error at the end;\n"
+		"the exit status is the program's (with -p: 0, or 1 if detaching failed).\n");
 }
 
 static int add_def(struct trace *t, const char *line)

@@ -122,7 +122,8 @@ static int init_locked(void)
 	err = pk_blacklist_init();
 	if (err)
 		return err;
-	/* Once per load: the engine may be released and initialised again (attach, detach, attach). */
+	/* Once per load: the engine may be released and initialised again (attach, detach, attach).
+	 */
 	if (!atfork_done)
 		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	atfork_done = 1;
@@ -354,8 +355,8 @@ static void collect_internal(struct pk_site *s, void *arg)
 			continue;
 		}
 		if (l->n == l->cap) {
-			struct pk_probe **g = realloc(l->v, (size_t)(l->cap = l->cap ? 2 * l->cap : 8) *
-								sizeof(*l->v));
+			struct pk_probe **g = realloc(
+			    l->v, (size_t)(l->cap = l->cap ? 2 * l->cap : 8) * sizeof(*l->v));
 
 			if (!g) {
 				l->foreign++; /* cannot list it: treat the engine as busy */

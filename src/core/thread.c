@@ -308,7 +308,8 @@ static int trap_pending(int tid)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "SigPnd: %llx", &pnd) == 1 || sscanf(line, "ShdPnd: %llx", &pnd) == 1)
+		if (sscanf(line, "SigPnd: %llx", &pnd) == 1 ||
+		    sscanf(line, "ShdPnd: %llx", &pnd) == 1)
 			found |= (pnd >> (SIGTRAP - 1)) & 1;
 	fclose(f);
 	return found;
@@ -324,7 +325,11 @@ static int trap_pending(int tid)
  */
 int pk_wait_traps_delivered(int max_ms)
 {
-	struct task { int tid; unsigned long long ticks; int done; } *v = NULL;
+	struct task {
+		int tid;
+		unsigned long long ticks;
+		int done;
+	} *v = NULL;
 	size_t n = 0, cap = 0, left, i;
 	int me = gettid_raw(), ms, err = 0;
 	DIR *d = opendir("/proc/self/task");

@@ -158,8 +158,7 @@ int pk_sym_proc_sprint(struct pk_sym_proc *p, char *buf, size_t size, uintptr_t 
 	return pk_sym_format(buf, size, addr, NULL);
 }
 
-int pk_sym_proc_lookup(struct pk_sym_proc *p, const char *object, const char *name,
-		       uintptr_t *addr)
+int pk_sym_proc_lookup(struct pk_sym_proc *p, const char *object, const char *name, uintptr_t *addr)
 {
 	size_t i, j;
 

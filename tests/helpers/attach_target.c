@@ -148,6 +148,7 @@ int main(int argc, char **argv)
 			ptrace(PTRACE_CONT, c, 0, (void *)(long)WSTOPSIG(st));
 		}
 	}
-	fprintf(stderr, "usage: attach_target busy|malloc|seccomp THREADS ITERS | read | traceme\n");
+	fprintf(stderr,
+		"usage: attach_target busy|malloc|seccomp THREADS ITERS | read | traceme\n");
 	return 2;
 }
