@@ -12,6 +12,10 @@ command -v g++ >/dev/null || need+=(g++)
 command -v objcopy >/dev/null || need+=(binutils)
 # The sanitizer runtimes come with gcc; clang's are for the fuzzers and TSan later.
 [ -e /usr/lib/gcc/x86_64-linux-gnu/12/libasan.so ] || need+=(libgcc-12-dev)
+# tests/test_attach_server.sh attaches to a real server under load.
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools)
+command -v python3 >/dev/null || need+=(python3)
 if [ "${PK_BENCH:-0}" = 1 ]; then
 	command -v bpftrace >/dev/null || need+=(bpftrace)
 fi

@@ -761,8 +761,16 @@ int pk_agent_session_end(struct agent_session *s, int wait_ms)
 				break;
 			usleep(10000);
 		}
-		if (!err)
+		if (!err) {
 			scratch_release();
+			/* No handler walks the list any more. */
+			while (sessions) {
+				struct agent_session *next = sessions->next;
+
+				free(sessions);
+				sessions = next;
+			}
+		}
 	}
 	pthread_mutex_unlock(&session_lock);
 	return err;

@@ -418,14 +418,13 @@ static int call(struct pk_attach *a, struct pk_inject *in, unsigned long fn,
 static int inject_agent(struct pk_attach *a)
 {
 	struct pk_inject in;
-	struct pk_sym_proc *syms = pk_sym_proc_open(a->pid);
+	struct pk_sym_proc *syms = pk_sym_proc_open_only(a->pid, "libc.so.6");
 	const char *agent_base = strrchr(a->agent, '/') + 1;
 	unsigned long args[2], ret = 0, s_path, s_sock;
 	uintptr_t dlopen_at = 0, dlerror_at = 0, attach_at = 0;
 	int err;
 
-	if (!syms || (pk_sym_proc_lookup(syms, "libc.so.6", "dlopen", &dlopen_at) &&
-		      pk_sym_proc_lookup(syms, "libdl.so.2", "dlopen", &dlopen_at))) {
+	if (!syms || pk_sym_proc_lookup(syms, "libc.so.6", "dlopen", &dlopen_at)) {
 		fprintf(stderr, "%s: process %d has no dlopen() (not a glibc program?)\n", a->who,
 			(int)a->pid);
 		pk_sym_proc_close(syms);
@@ -454,6 +453,7 @@ static int inject_agent(struct pk_attach *a)
 	}
 	if (!err) {
 		a->handle = ret;
+		pk_sym_proc_only(syms, agent_base);
 		pk_sym_proc_refresh(syms);
 		if (pk_sym_proc_lookup(syms, agent_base, "pk_agent_attach", &attach_at)) {
 			fprintf(stderr,

@@ -350,6 +350,9 @@ static int symbolize(void *ctx, char *buf, size_t size, unsigned long addr)
 {
 	struct trace *t = ctx;
 
+	/* Attached: read only when a symbol is printed, the attach is quicker without. */
+	if (!t->syms && t->o.pid)
+		t->syms = pk_sym_proc_open(t->o.pid);
 	return pk_sym_proc_sprint(t->syms, buf, size, addr);
 }
 
@@ -517,10 +520,14 @@ static double now_s(void)
 static int stream(struct trace *t, int *status)
 {
 	double deadline = t->o.duration > 0 ? now_s() + t->o.duration : 0;
+	int seen = 0;
 
+	/* The first event wakes us at once; then one wake-up per quarter ring, not per record. */
+	pk_ring_set_watermark(&t->ring, 0);
 	for (;;) {
 		pk_ring_wait(&t->ring, 100);
-		pk_ring_consume(&t->ring, on_record, t, 2000000000ull);
+		if (pk_ring_consume(&t->ring, on_record, t, 2000000000ull) > 0 && !seen++)
+			pk_ring_set_watermark(&t->ring, t->o.buffer_size / 4);
 		fflush(t->out);
 		if (t->o.pid ? !pk_attach_alive(&t->att)
 			     : waitpid(t->child, status, WNOHANG) == t->child)
@@ -600,7 +607,6 @@ static int attach(struct trace *t)
 		pk_attach_close(&t->att);
 		return 1;
 	}
-	t->syms = pk_sym_proc_open(t->o.pid);
 	fprintf(stderr, "probekit trace: attached to process %d in %.1f ms, %u probes armed\n",
 		(int)t->o.pid, (now_s() - t->att.t_start) * 1000, t->ndefs);
 	return 0;
@@ -690,8 +696,6 @@ int cmd_trace(int argc, char **argv)
 	err = t.o.pid ? attach(&t) : launch(&t, cmd);
 	if (err)
 		return err;
-	/* Wake up per quarter ring, not per record; the 100 ms wait bounds the delay. */
-	pk_ring_set_watermark(&t.ring, t.o.buffer_size / 4);
 	exited = stream(&t, &status);
 	if (t.o.pid)
 		ret = exited ? 0 : detach(&t);

@@ -408,6 +408,7 @@ int pk_engine_release(void)
 	if (!err) {
 		arch_release();
 		pk_thread_release();
+		pk_sym_release();
 	}
 	free(l.v);
 	pthread_mutex_unlock(&pk_lock);

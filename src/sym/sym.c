@@ -541,6 +541,51 @@ int pk_sym_foreach(const char *object, int (*fn)(const struct pk_sym_info *, voi
 	return 0;
 }
 
+static int cmp_ptr(const void *pa, const void *pb)
+{
+	uintptr_t a = *(const uintptr_t *)pa, b = *(const uintptr_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+void pk_sym_release(void)
+{
+	struct snap *s, *older;
+	struct obj **all = NULL;
+	size_t n = 0, cap = 0, i;
+
+	pthread_mutex_lock(&sym_lock);
+	/* An object is shared by the snapshots taken while it stayed loaded: free it once. */
+	for (s = cur_snap; s; s = s->older) {
+		for (i = 0; i < s->nobjs; i++) {
+			if (n == cap) {
+				struct obj **g =
+				    realloc(all, (cap = cap ? 2 * cap : 64) * sizeof(*all));
+
+				if (!g) {
+					/* Better a leak than a double free. */
+					free(all);
+					pthread_mutex_unlock(&sym_lock);
+					return;
+				}
+				all = g;
+			}
+			all[n++] = s->objs[i];
+		}
+	}
+	qsort(all, n, sizeof(*all), cmp_ptr);
+	for (i = 0; i < n; i++)
+		if (!i || all[i] != all[i - 1])
+			pk_symtab_free(all[i]);
+	free(all);
+	for (s = cur_snap; s; s = older) {
+		older = s->older;
+		free(s);
+	}
+	__atomic_store_n(&cur_snap, NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&sym_lock);
+}
+
 /* Called by the registry's fork handlers, after it took its own lock. */
 void pk_sym_atfork(int phase)
 {

@@ -83,6 +83,13 @@ int pk_sym_format(char *buf, size_t size, uintptr_t addr, const struct pk_sym_in
 struct pk_sym_proc;
 /* Returns NULL if the maps cannot be read (the process is gone). */
 struct pk_sym_proc *pk_sym_proc_open(pid_t pid);
+/*
+ * The same, reading only the object whose file name is @object (NULL: all),
+ * now and on later refreshes until pk_sym_proc_only() says otherwise: a
+ * large program's tables take milliseconds to read.
+ */
+struct pk_sym_proc *pk_sym_proc_open_only(pid_t pid, const char *object);
+void pk_sym_proc_only(struct pk_sym_proc *p, const char *object);
 /* Re-read the maps, for objects loaded since (dlopen). Returns 0 or -errno. */
 int pk_sym_proc_refresh(struct pk_sym_proc *p);
 /* As pk_sym_sprint(), in that process. */
@@ -97,5 +104,10 @@ int pk_sym_proc_lookup(struct pk_sym_proc *p, const char *object, const char *na
 
 /* Fork handling: 0 before fork (locks), 1 after it in parent or child (unlocks). */
 void pk_sym_atfork(int phase);
+/*
+ * Free every snapshot and table. Only when nothing can be reading them any
+ * more: the engine is being released, no handler runs (see sym.c's top).
+ */
+void pk_sym_release(void);
 
 #endif /* PK_SYM_H */

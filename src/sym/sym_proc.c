@@ -21,6 +21,7 @@
 
 struct pk_sym_proc {
 	pid_t pid;
+	char only[256]; /* read this object alone (file name), "" for all */
 	struct obj **objs;
 	size_t nobjs;
 };
@@ -101,6 +102,11 @@ int pk_sym_proc_refresh(struct pk_sym_proc *p)
 		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %4095[^\n]", &lo, &hi, &off, path) < 3 ||
 		    path[0] != '/' || off != 0 || have(p, path, lo))
 			continue;
+		if (p->only[0] &&
+		    (!strrchr(path, '/') || strcmp(strrchr(path, '/') + 1, p->only))) {
+			first = 0;
+			continue;
+		}
 		/* The process may have another root (a container): open its files through it. */
 		snprintf(rooted, sizeof(rooted), "/proc/%d/root%s", (int)p->pid, path);
 		if (access(rooted, R_OK))
@@ -128,11 +134,22 @@ int pk_sym_proc_refresh(struct pk_sym_proc *p)
 
 struct pk_sym_proc *pk_sym_proc_open(pid_t pid)
 {
+	return pk_sym_proc_open_only(pid, NULL);
+}
+
+void pk_sym_proc_only(struct pk_sym_proc *p, const char *object)
+{
+	snprintf(p->only, sizeof(p->only), "%s", object ? object : "");
+}
+
+struct pk_sym_proc *pk_sym_proc_open_only(pid_t pid, const char *object)
+{
 	struct pk_sym_proc *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
 	p->pid = pid;
+	pk_sym_proc_only(p, object);
 	if (pk_sym_proc_refresh(p)) {
 		free(p);
 		return NULL;
