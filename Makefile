@@ -111,7 +111,7 @@ $(AGENT): $(AGENT_OBJ) $(LIB_OBJ) $(EV_OBJ) src/agent/agent.map
 $(BUILD)/obj/src/cli/agent_path.o: CFLAGS += -DPK_AGENT_INSTALLED='"$(AGENTDIR)/libprobekit-agent.so"'
 
 $(CLI): $(CLI_OBJ) $(EVLIB) $(STLIB)
-	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB)
+	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB) -lz
 
 # Tests link the static library so that they can reach internal functions.
 TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests

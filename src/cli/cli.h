@@ -8,6 +8,11 @@
 
 int cmd_trace(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+/* The same commands on the kernel's tracefs probes: "--kernel" anywhere before "--". */
+int cmd_trace_kernel(int argc, char **argv);
+int cmd_list_kernel(int argc, char **argv);
+/* 1 if "--kernel" is among @argv before a "--". */
+int pk_wants_kernel(int argc, char **argv);
 
 /* The agent library: next to the command (build tree), else where make install put it. */
 void pk_agent_path(char *buf, size_t size);

@@ -87,6 +87,8 @@ static void trace_usage(FILE *f)
 		   "                     fit are dropped and counted as lost, never waited for\n"
 		   "      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
 		   "                     language on its fields) holds; may be repeated\n"
+		   "      --kernel       the kernel's own kprobes and uprobes through tracefs\n"
+		   "                     instead ('probekit trace --kernel -h' says more)\n"
 		   "  -h, --help         this text\n"
 		   "\n"
 		   "The per-event profile (hits, missed, lost) goes to standard error at the end;\n"
@@ -486,6 +488,8 @@ int cmd_trace(int argc, char **argv)
 	char **cmd = NULL;
 	double deadline = 0;
 
+	if (pk_wants_kernel(argc, argv))
+		return cmd_trace_kernel(argc, argv);
 	memset(&t, 0, sizeof(t));
 	t.defs = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.defs));
 	t.lines = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.lines));
