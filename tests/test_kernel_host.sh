@@ -147,6 +147,13 @@ for sig in INT TERM; do
 	for _ in $(seq 100); do [ -e "$TR/instances/probekit-$bg" ] && grep -q "^p:$G/loop" $TR/uprobe_events && break; sleep 0.05; done
 	sleep 0.2
 	"$TGT" 5 >/dev/null
+	if [ $sig = INT ]; then
+		# Another run meanwhile leaves a live run's events and instance alone.
+		pkrun "$tmp/o7b" "$tmp/e7b" trace --kernel "p:$G/other $TGT:tt_add" -- "$TGT"
+		if [ $rc -eq 0 ] && grep -q "^p:$G/loop" $TR/uprobe_events && [ -d "$TR/instances/probekit-$bg" ] &&
+			[ -e "/run/probekit/kernel-$bg" ] && ! grep -q removed "$tmp/e7b"
+		then pass live_run_left_alone; else fail live_run_left_alone "rc=$rc $(cat "$tmp/e7b")"; fi
+	fi
 	sleep 0.3
 	kill -$sig $bg
 	wait $bg
