@@ -117,7 +117,12 @@ $(CLI): $(CLI_OBJ) $(EVLIB) $(STLIB)
 TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests
 $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(EVLIB) $(STLIB) $(LDLIBS_LIB) -lz -lm
+	$(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(TEST_CLI_OBJ) $(EVLIB) $(STLIB) \
+		$(LDLIBS_LIB) -lz -lm
+
+# A test of a module of the command links that module.
+$(BUILD)/tests/test_kline: TEST_CLI_OBJ = $(BUILD)/obj/src/cli/kline.o
+$(BUILD)/tests/test_kline: $(BUILD)/obj/src/cli/kline.o
 
 $(BUILD)/tests/%: tests/%.cc $(STLIB)
 	@mkdir -p $(dir $@)

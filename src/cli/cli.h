@@ -13,6 +13,8 @@ int cmd_trace_kernel(int argc, char **argv);
 int cmd_list_kernel(int argc, char **argv);
 /* 1 if "--kernel" is among @argv before a "--". */
 int pk_wants_kernel(int argc, char **argv);
+/* Takes "--kernel" out of @argv (up to a "--"); returns the new argc. */
+int pk_drop_kernel_flag(int argc, char **argv);
 
 /* The agent library: next to the command (build tree), else where make install put it. */
 void pk_agent_path(char *buf, size_t size);

@@ -9,14 +9,11 @@
  * pid and its start time, the instance, each event before it is created), so
  * that a run killed with SIGKILL can be cleaned up by the next one: a state
  * file whose owner no longer runs names everything there is to remove.
- *
- * probekit list --kernel: the kernel functions a kprobe can go on.
  */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -30,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/kline.h"
 #include "cli/output.h"
 #include "cli/tracefs.h"
 #include "events/events.h"
@@ -41,12 +39,6 @@
 #define INST_PREFIX  "probekit-"
 #define STOP_GRACE_S 5
 
-/* One argument of an event: its name and its print format, from the format file. */
-struct kfield {
-	char *name;
-	char *fmt;
-};
-
 struct kdef {
 	char *given; /* the definition as given */
 	char *line;  /* as written to the kernel */
@@ -56,9 +48,8 @@ struct kdef {
 	int uprobe;
 	int nopoint; /* no probe point: the kernel's error comes from either file */
 	int created;
-	int filtered; /* a --filter applies */
-	struct kfield *fields;
-	unsigned int nfields;
+	int filtered;		  /* a --filter applies */
+	struct pk_kformat format; /* JSON: the arguments, from the format file */
 	unsigned long long printed;
 	long long hits;
 	long long missed;
@@ -276,13 +267,7 @@ static struct kdef *new_def(struct ktrace *kt)
 
 static void free_def(struct kdef *d)
 {
-	unsigned int i;
-
-	for (i = 0; i < d->nfields; i++) {
-		free(d->fields[i].name);
-		free(d->fields[i].fmt);
-	}
-	free(d->fields);
+	pk_kformat_free(&d->format);
 	free(d->given);
 	free(d->line);
 	free(d->path);
@@ -456,27 +441,6 @@ static const char *events_file(int uprobe)
 	return uprobe ? "uprobe_events" : "kprobe_events";
 }
 
-/*
- * Says plainly that this kernel has no @what, naming the first of @options
- * (CONFIG_ names, each depending on the one before) its configuration does
- * not set, or else that @missing is missing.
- */
-static void say_missing(const char *cmd, const char *what, const char *const *options,
-			const char *missing)
-{
-	char src[300];
-	int i, set = 1;
-
-	for (i = 0; options[i] && set > 0; i++)
-		set = pk_kernel_config(options[i], src, sizeof(src));
-	if (!set)
-		fprintf(stderr, "probekit %s: this kernel has no %s (%s is not set in %s)\n", cmd,
-			what, options[i - 1], src);
-	else
-		fprintf(stderr, "probekit %s: this kernel has no %s (%s is missing)\n", cmd, what,
-			missing);
-}
-
 /* Says plainly why there are no kprobe (or uprobe) events here; returns 1 if so. */
 static int lacks_probes(int uprobe)
 {
@@ -486,8 +450,9 @@ static int lacks_probes(int uprobe)
 
 	if (pk_tracefs_exists(events_file(uprobe)))
 		return 0;
-	say_missing("trace", uprobe ? "uprobe events" : "kprobe events", uprobe ? uopts : kopts,
-		    pk_tracefs_path(path, sizeof(path), events_file(uprobe)));
+	pk_kernel_say_missing("trace", uprobe ? "uprobe events" : "kprobe events",
+			      uprobe ? uopts : kopts,
+			      pk_tracefs_path(path, sizeof(path), events_file(uprobe)));
 	return 1;
 }
 
@@ -889,200 +854,20 @@ static int enable_events(struct ktrace *kt, const char *on)
 	return 0;
 }
 
-/* ---- the format files, for JSON ---- */
-
-/* The print format's text, unescaped: (%lx) a=%d s="%s" */
-static char *print_fmt(const char *format)
-{
-	const char *p = strstr(format, "print fmt: \"");
-	char *out, *o;
-
-	if (!p)
-		return NULL;
-	p += strlen("print fmt: \"");
-	out = o = calloc(1, strlen(p) + 1);
-	if (!out)
-		return NULL;
-	for (; *p && *p != '"'; p++) {
-		if (*p == '\\' && p[1])
-			p++;
-		*o++ = *p;
-	}
-	*o = 0;
-	return out;
-}
+/* ---- what the events print ---- */
 
 static int read_format(struct ktrace *kt, struct kdef *d)
 {
-	char rel[512], *buf, *line, *save = NULL, *fmt;
-	const char *at;
-	unsigned int i;
+	char rel[512], *buf;
+	int err;
 
 	snprintf(rel, sizeof(rel), "%s/events/%s/%s/format", kt->inst_rel, d->group, d->event);
-	if (pk_tracefs_read(rel, &buf, NULL))
-		return -EIO;
-	fmt = print_fmt(buf);
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f = strstr(line, "field:"), *semi, *name, *br;
-		struct kfield *grown;
-
-		if (!f || !(semi = strchr(f, ';')))
-			continue;
-		*semi = 0;
-		name = strrchr(f, ' ');
-		name = name ? name + 1 : f + 6;
-		br = strchr(name, '[');
-		if (br)
-			*br = 0;
-		if (!strncmp(name, "common_", 7) || !strncmp(name, "__probe_", 8))
-			continue;
-		grown = realloc(d->fields, (d->nfields + 1) * sizeof(*d->fields));
-		if (!grown)
-			break;
-		d->fields = grown;
-		d->fields[d->nfields].name = strdup(name);
-		d->fields[d->nfields].fmt = NULL;
-		d->nfields++;
-	}
+	err = pk_tracefs_read(rel, &buf, NULL);
+	if (err)
+		return err;
+	err = pk_kformat_parse(buf, &d->format);
 	free(buf);
-	/* Each field's piece of the print format: from " NAME=" to the next one. */
-	at = fmt;
-	for (i = 0; fmt && i < d->nfields; i++) {
-		char key[PK_EV_MAX_ARG_NAME + 4];
-		const char *start, *end = NULL;
-
-		snprintf(key, sizeof(key), " %s=", d->fields[i].name);
-		start = strstr(at, key);
-		if (!start)
-			break;
-		start += strlen(key);
-		if (i + 1 < d->nfields) {
-			snprintf(key, sizeof(key), " %s=", d->fields[i + 1].name);
-			end = strstr(start, key);
-		}
-		if (!end)
-			end = start + strlen(start);
-		d->fields[i].fmt = strndup(start, (size_t)(end - start));
-		at = end;
-	}
-	free(fmt);
-	return 0;
-}
-
-/* ---- trace_pipe lines ---- */
-
-struct kline {
-	const char *comm;
-	size_t comm_len;
-	unsigned int tid;
-	int tgid; /* -1: not recorded */
-	unsigned int cpu;
-	const char *flags;
-	size_t flags_len;
-	unsigned long long sec;
-	unsigned int usec;
-	const char *event;
-	size_t event_len;
-	const char *probe; /* inside the parentheses */
-	size_t probe_len;
-	const char *args; /* " a=1 b=2" */
-};
-
-static const char *digits(const char *p, const char *end, unsigned long long *v)
-{
-	const char *s = p;
-
-	*v = 0;
-	while (p < end && isdigit((unsigned char)*p))
-		*v = *v * 10 + (unsigned long long)(*p++ - '0');
-	return p > s ? p : NULL;
-}
-
-static const char *skip_spaces(const char *p, const char *end)
-{
-	while (p < end && *p == ' ')
-		p++;
-	return p;
-}
-
-/* "COMM-TID (TGID) [CPU] FLAGS SEC.USEC: EVENT: (PROBE) ARGS", the tgid only with record-tgid. */
-static int parse_head(const char *s, const char *end, const char *dash, struct kline *k)
-{
-	const char *p = dash + 1, *q;
-	unsigned long long v;
-
-	if (!(p = digits(p, end, &v)))
-		return -1;
-	k->tid = (unsigned int)v;
-	p = skip_spaces(p, end);
-	k->tgid = -1;
-	if (p < end && *p == '(') {
-		q = memchr(p, ')', (size_t)(end - p));
-		if (!q)
-			return -1;
-		p = skip_spaces(p + 1, q);
-		if (digits(p, q, &v))
-			k->tgid = (int)v;
-		p = skip_spaces(q + 1, end);
-	}
-	if (p >= end || *p != '[' || !(p = digits(p + 1, end, &v)) || p >= end || *p != ']')
-		return -1;
-	k->cpu = (unsigned int)v;
-	p = skip_spaces(p + 1, end);
-	k->flags = p;
-	while (p < end && *p != ' ')
-		p++;
-	k->flags_len = (size_t)(p - k->flags);
-	p = skip_spaces(p, end);
-	if (!k->flags_len || !(p = digits(p, end, &k->sec)))
-		return -1;
-	k->usec = 0;
-	if (p < end && *p == '.') {
-		const char *f = p + 1;
-
-		if (!(p = digits(f, end, &v)))
-			return -1;
-		/* Microseconds whatever the number of digits shown. */
-		for (; p - f < 6; f--)
-			v *= 10;
-		for (; p - f > 6; f++)
-			v /= 10;
-		k->usec = (unsigned int)v;
-	}
-	if (end - p < 2 || p[0] != ':' || p[1] != ' ')
-		return -1;
-	k->event = p += 2;
-	while (p < end && *p != ':')
-		p++;
-	k->event_len = (size_t)(p - k->event);
-	if (end - p < 2 || p[1] != ' ')
-		return -1;
-	p += 2;
-	k->probe = p;
-	k->probe_len = 0;
-	if (p < end && *p == '(' && (q = memchr(p, ')', (size_t)(end - p)))) {
-		k->probe = p + 1;
-		k->probe_len = (size_t)(q - p - 1);
-		p = q + 1;
-	}
-	k->args = p;
-	/* The command is right-aligned in 16 columns. */
-	while (s < dash && *s == ' ')
-		s++;
-	k->comm = s;
-	k->comm_len = (size_t)(dash - s);
-	return 0;
-}
-
-static int parse_line(const char *s, size_t len, struct kline *k)
-{
-	const char *end = s + len, *dash;
-
-	/* The command may hold '-': the first dash that the rest fits after. */
-	for (dash = s; (dash = memchr(dash, '-', (size_t)(end - dash))); dash++)
-		if (!parse_head(s, end, dash, k))
-			return 0;
-	return -1;
+	return err;
 }
 
 static struct kdef *def_of(struct ktrace *kt, const char *event, size_t len)
@@ -1095,173 +880,20 @@ static struct kdef *def_of(struct ktrace *kt, const char *event, size_t len)
 	return NULL;
 }
 
-static void json_text(struct pk_sbuf *o, const char *s, size_t n)
+static void print_json(struct ktrace *kt, struct kdef *d, const struct pk_kline *k, const char *end)
 {
-	char small[512];
-	size_t need = 6 * n + 1;
-	char *buf = need <= sizeof(small) ? small : malloc(need);
-
-	pk_sbuf_putc(o, '"');
-	if (buf) {
-		pk_event_json_escape(s, n, buf, need);
-		pk_sbuf_puts(o, buf);
-		if (buf != small)
-			free(buf);
-	}
-	pk_sbuf_putc(o, '"');
-}
-
-static int is_integer(const char *s, size_t n)
-{
-	size_t i = n && *s == '-';
-
-	if (i == n)
-		return 0;
-	for (; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-/* One value as the kernel printed it with @fmt, as JSON (the user-space tracer's types). */
-static void json_scalar(struct pk_sbuf *o, const char *v, size_t n, const char *fmt)
-{
-	const char *conv = strchr(fmt, '%');
-	char num[32], *end;
-
-	if (!conv || n == 0) {
-		json_text(o, v, n);
-		return;
-	}
-	conv++;
-	while (*conv == 'l' || *conv == 'L' || *conv == 'h' || *conv == 'z')
-		conv++;
-	switch (*conv) {
-	case 's': /* strings: quoted, or (fault) */
-		if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
-			json_text(o, v + 1, n - 2);
-		else if (n == 7 && !memcmp(v, "(fault)", 7))
-			pk_sbuf_puts(o, "null");
-		else
-			json_text(o, v, n);
-		return;
-	case 'c': /* 'X' */
-		if (n >= 2 && v[0] == '\'' && v[n - 1] == '\'')
-			json_text(o, v + 1, n - 2);
-		else
-			json_text(o, v, n);
-		return;
-	case 'x':
-	case 'X':
-		if (n > 2 && n < sizeof(num) && v[0] == '0' && v[1] == 'x') {
-			snprintf(num, sizeof(num), "%.*s", (int)n - 2, v + 2);
-			errno = 0;
-			unsigned long long x = strtoull(num, &end, 16);
-
-			if (!*end && !errno) {
-				snprintf(num, sizeof(num), "%llu", x);
-				pk_sbuf_puts(o, num);
-				return;
-			}
-		}
-		pk_sbuf_puts(o, "null");
-		return;
-	case 'd':
-	case 'i':
-	case 'u':
-		if (is_integer(v, n)) {
-			for (size_t i = 0; i < n; i++)
-				pk_sbuf_putc(o, v[i]);
-		} else {
-			pk_sbuf_puts(o, "null");
-		}
-		return;
-	default: /* %pS and whatever else: text */ json_text(o, v, n); return;
-	}
-}
-
-static void json_value(struct pk_sbuf *o, const char *v, size_t n, const char *fmt)
-{
-	const char *p, *e;
-	int quoted = 0;
-
-	if (!fmt || fmt[0] != '{' || n < 2 || v[0] != '{' || v[n - 1] != '}') {
-		json_scalar(o, v, n, fmt ? fmt : "");
-		return;
-	}
-	/* An array: {a,b,c}, each element with the element's format. */
-	pk_sbuf_putc(o, '[');
-	for (p = e = v + 1; e < v + n - 1; e++) {
-		if (*e == '"')
-			quoted = !quoted;
-		if (*e != ',' || quoted)
-			continue;
-		json_scalar(o, p, (size_t)(e - p), fmt + 1);
-		pk_sbuf_putc(o, ',');
-		p = e + 1;
-	}
-	json_scalar(o, p, (size_t)(e - p), fmt + 1);
-	pk_sbuf_putc(o, ']');
-}
-
-/* Where the value that starts at @v ends: before " NEXT=", or at @end. */
-static const char *value_end(const char *v, const char *end, const char *next, const char *fmt)
-{
-	const char *p;
-	size_t kl = next ? strlen(next) : 0;
-	int str = fmt && strstr(fmt, "%s"), arr = fmt && fmt[0] == '{';
-
-	if (!next)
-		return end;
-	for (p = v; (p = memmem(p, (size_t)(end - p), next, kl)); p++) {
-		/* A string may hold " next=": take the key after its closing quote. */
-		if (arr && p > v && p[-1] != '}')
-			continue;
-		if (!arr && str && p > v && p[-1] != '"' &&
-		    !((size_t)(p - v) == 7 && !memcmp(v, "(fault)", 7)))
-			continue;
-		return p;
-	}
-	return end;
-}
-
-static void print_json(struct ktrace *kt, struct kdef *d, const struct kline *k, const char *end)
-{
-	char comm[64], probe[512], key[PK_EV_MAX_ARG_NAME + 4], next[PK_EV_MAX_ARG_NAME + 4];
+	char comm[64], probe[512];
 	struct pk_out_event e;
-	const char *p = k->args;
-	unsigned int i;
 	int n;
 
-	for (;;) {
-		struct pk_sbuf o = {kt->jbuf, kt->jcap, 0};
+	while ((n = pk_kline_json_args(k, end, &d->format, kt->jbuf, kt->jcap)) >= 0 &&
+	       (size_t)n >= kt->jcap) {
+		char *grown = realloc(kt->jbuf, (size_t)n + 1);
 
-		p = k->args;
-		for (i = 0; i < d->nfields; i++) {
-			const char *v, *ve;
-
-			snprintf(key, sizeof(key), " %s=", d->fields[i].name);
-			v = memmem(p, (size_t)(end - p), key, strlen(key));
-			if (!v)
-				break;
-			v += strlen(key);
-			if (i + 1 < d->nfields)
-				snprintf(next, sizeof(next), " %s=", d->fields[i + 1].name);
-			ve = value_end(v, end, i + 1 < d->nfields ? next : NULL, d->fields[i].fmt);
-			if (i)
-				pk_sbuf_putc(&o, ',');
-			json_text(&o, d->fields[i].name, strlen(d->fields[i].name));
-			pk_sbuf_putc(&o, ':');
-			json_value(&o, v, (size_t)(ve - v), d->fields[i].fmt);
-			p = ve;
-		}
-		n = pk_sbuf_finish(&o);
-		if ((size_t)n < kt->jcap)
-			break;
-		kt->jcap = (size_t)n + 1;
-		kt->jbuf = realloc(kt->jbuf, kt->jcap);
-		if (!kt->jbuf)
+		if (!grown)
 			return;
+		kt->jbuf = grown;
+		kt->jcap = (size_t)n + 1;
 	}
 	snprintf(comm, sizeof(comm), "%.*s", (int)k->comm_len, k->comm);
 	snprintf(probe, sizeof(probe), "%.*s", (int)k->probe_len, k->probe);
@@ -1285,7 +917,7 @@ static void print_json(struct ktrace *kt, struct kdef *d, const struct kline *k,
  * a task that has not switched since print "<...>". /proc still knows it
  * while the task lives (or, for the command, until it is waited for).
  */
-static int name_task(const struct kline *k, char *comm, size_t size)
+static int name_task(const struct pk_kline *k, char *comm, size_t size)
 {
 	char path[64], *buf;
 
@@ -1304,11 +936,11 @@ static int name_task(const struct kline *k, char *comm, size_t size)
 
 static void on_line(struct ktrace *kt, char *s, size_t len)
 {
-	struct kline k;
+	struct pk_kline k;
 	struct kdef *d = NULL;
 	char comm[64];
 
-	if (!parse_line(s, len, &k))
+	if (!pk_kline_parse(s, len, &k))
 		d = def_of(kt, k.event, k.event_len);
 	if (d)
 		d->printed++;
@@ -1329,15 +961,8 @@ static void on_line(struct ktrace *kt, char *s, size_t len)
 			print_json(kt, d, &k, s + len);
 		return;
 	}
-	/*
-	 * A uprobe's flags: the kernel takes one off the preempt count for the
-	 * tracepoint that usually calls it (tracing_gen_ctx_dec()), but a
-	 * uprobe handler runs preemptible with a count of 0, so the context word
-	 * wraps to all ones and every flag shows (preempt depth and
-	 * migrate-disable both 'f'). In the probed thread, in user mode, none
-	 * holds: print them clear, as the user-space tracer does.
-	 */
-	if (d && d->uprobe && k.flags_len >= 2 && !memcmp(k.flags + k.flags_len - 2, "ff", 2))
+	/* In the probed thread, in user mode, none of the flags holds: print them clear. */
+	if (d && d->uprobe && pk_kline_flags_wrapped(&k))
 		memset((char *)k.flags, '.', k.flags_len);
 	fwrite(s, 1, len, kt->out);
 	fputc('\n', kt->out);
@@ -1523,22 +1148,6 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, int *first)
 	return 0;
 }
 
-/* Everything before "--" but the --kernel that brought us here. */
-static int drop_kernel_flag(int argc, char **argv)
-{
-	int i, n = 0, dashes = 0;
-
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			dashes = 1;
-		if (!dashes && !strcmp(argv[i], "--kernel"))
-			continue;
-		argv[n++] = argv[i];
-	}
-	argv[n] = NULL;
-	return n;
-}
-
 static pid_t start_command(char **cmd)
 {
 	pid_t pid;
@@ -1644,7 +1253,7 @@ int cmd_trace_kernel(int argc, char **argv)
 	long long lost;
 	pid_t child;
 
-	argc = drop_kernel_flag(argc, argv);
+	argc = pk_drop_kernel_flag(argc, argv);
 	kt.filters = calloc((size_t)argc + 1, sizeof(*kt.filters));
 	kt.jcap = 4096;
 	kt.jbuf = malloc(kt.jcap);
@@ -1761,211 +1370,6 @@ out:
 	return rc;
 }
 
-/* ---- probekit list --kernel ---- */
-
-struct krange {
-	unsigned long lo;
-	unsigned long hi;
-};
-
-struct kname {
-	const char *name;
-	unsigned long addr;
-};
-
-static int cmp_range(const void *a, const void *b)
-{
-	const struct krange *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-static int cmp_kname(const void *a, const void *b)
-{
-	return strcmp(((const struct kname *)a)->name, ((const struct kname *)b)->name);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void klist_usage(FILE *f)
-{
-	fprintf(f, "usage: probekit list --kernel [GLOB]\n"
-		   "\n"
-		   "Lists the kernel functions a kprobe can go on: those of\n"
-		   "available_filter_functions that the kprobe blacklist\n"
-		   "(/sys/kernel/debug/kprobes/blacklist) does not hold, as 'func' or\n"
-		   "'func [module]'. GLOB filters by function name (fnmatch).\n");
-}
-
-/* Blacklist lines are "0xSTART-0xEND\tNAME": the ranges, and the names. */
-static void read_blacklist(char *buf, struct krange **ranges, size_t *nr, char ***names, size_t *nn)
-{
-	char *line, *save = NULL;
-	size_t cap = 0;
-
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long lo, hi;
-		char *tab = strchr(line, '\t');
-
-		if (*nr == cap) {
-			void *g1, *g2;
-
-			cap = cap ? cap * 2 : 256;
-			g1 = realloc(*ranges, cap * sizeof(**ranges));
-			if (g1)
-				*ranges = g1;
-			g2 = realloc(*names, cap * sizeof(**names));
-			if (g2)
-				*names = g2;
-			if (!g1 || !g2)
-				return;
-		}
-		if (sscanf(line, "0x%lx-0x%lx", &lo, &hi) == 2 && hi > lo) {
-			(*ranges)[*nr].lo = lo;
-			(*ranges)[*nr].hi = hi;
-			(*nr)++;
-		}
-		if (tab)
-			(*names)[(*nn)++] = tab + 1;
-	}
-	qsort(*ranges, *nr, sizeof(**ranges), cmp_range);
-	qsort(*names, *nn, sizeof(**names), cmp_str);
-}
-
-static int in_ranges(const struct krange *r, size_t n, unsigned long addr)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r[mid].lo <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* Ranges may nest (a section holding functions): look back while they could cover. */
-	while (lo-- > 0)
-		if (addr < r[lo].hi)
-			return 1;
-	return 0;
-}
-
-/* Text symbols of /proc/kallsyms by name, for the functions' addresses. */
-static struct kname *read_kallsyms(char **text, size_t *n)
-{
-	struct kname *v = NULL;
-	size_t cap = 0;
-	char *line, *save = NULL;
-
-	*n = 0;
-	if (pk_file_read("/proc/kallsyms", text, NULL))
-		return NULL;
-	for (line = strtok_r(*text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *sp1 = strchr(line, ' '), *name, *end;
-
-		if (!sp1 || (sp1[1] != 't' && sp1[1] != 'T') || sp1[2] != ' ')
-			continue;
-		name = sp1 + 3;
-		end = strpbrk(name, " \t");
-		if (end)
-			*end = 0;
-		if (*n == cap) {
-			struct kname *g;
-
-			cap = cap ? cap * 2 : 65536;
-			g = realloc(v, cap * sizeof(*v));
-			if (!g)
-				break;
-			v = g;
-		}
-		v[*n].name = name;
-		v[(*n)++].addr = strtoul(line, NULL, 16);
-	}
-	qsort(v, *n, sizeof(*v), cmp_kname);
-	return v;
-}
-
-int cmd_list_kernel(int argc, char **argv)
-{
-	char *funcs = NULL, *bl = NULL, *ksyms = NULL, *line, *save = NULL;
-	struct krange *ranges = NULL;
-	struct kname *addrs = NULL;
-	char **names = NULL;
-	size_t nr = 0, nn = 0, na = 0;
-	const char *glob = NULL;
-	int c, err, debugfs, shown = 0;
-
-	argc = drop_kernel_flag(argc, argv);
-	optind = 1;
-	while ((c = getopt(argc, argv, "+h")) != -1) {
-		if (c == 'h') {
-			klist_usage(stdout);
-			return 0;
-		}
-		klist_usage(stderr);
-		return 2;
-	}
-	if (optind < argc)
-		glob = argv[optind];
-	err = pk_tracefs_mount();
-	if (err) {
-		fprintf(stderr, "probekit list: cannot mount tracefs at %s: %s\n", PK_TRACEFS,
-			strerror(-err));
-		return 1;
-	}
-	/* Kprobes without kprobe events still have their blacklist in debugfs. */
-	debugfs = pk_debugfs_mount();
-	if (!pk_tracefs_exists("kprobe_events") && access(PK_DEBUGFS "/kprobes", F_OK)) {
-		static const char *const opts[] = {"CONFIG_KPROBES", NULL};
-
-		say_missing("list", "kprobes", opts, PK_DEBUGFS "/kprobes");
-		return 1;
-	}
-	err = pk_tracefs_read("available_filter_functions", &funcs, NULL);
-	if (err) {
-		fprintf(stderr, "probekit list: %s/available_filter_functions: %s\n", PK_TRACEFS,
-			strerror(-err));
-		return 1;
-	}
-	err = debugfs ? debugfs : pk_file_read(PK_DEBUGFS "/kprobes/blacklist", &bl, NULL);
-	if (err)
-		fprintf(
-		    stderr,
-		    "probekit list: cannot read %s/kprobes/blacklist (%s): listing without it\n",
-		    PK_DEBUGFS, strerror(-err));
-	else
-		read_blacklist(bl, &ranges, &nr, &names, &nn);
-	if (nr)
-		addrs = read_kallsyms(&ksyms, &na);
-	for (line = strtok_r(funcs, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char name[512];
-		struct kname key = {.name = name}, *hit;
-		const char *pname = name;
-
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(line, " \t"), line);
-		if (glob && fnmatch(glob, name, 0))
-			continue;
-		if (nn && bsearch(&pname, names, nn, sizeof(*names), cmp_str))
-			continue;
-		hit = na ? bsearch(&key, addrs, na, sizeof(*addrs), cmp_kname) : NULL;
-		if (hit && in_ranges(ranges, nr, hit->addr))
-			continue;
-		puts(line);
-		shown++;
-	}
-	free(funcs);
-	free(bl);
-	free(ksyms);
-	free(ranges);
-	free(names);
-	free(addrs);
-	return shown ? 0 : 1;
-}
-
 int pk_wants_kernel(int argc, char **argv)
 {
 	int i;
@@ -1974,4 +1378,20 @@ int pk_wants_kernel(int argc, char **argv)
 		if (!strcmp(argv[i], "--kernel"))
 			return 1;
 	return 0;
+}
+
+/* Everything before "--" but the --kernel that brought us here. */
+int pk_drop_kernel_flag(int argc, char **argv)
+{
+	int i, n = 0, dashes = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			dashes = 1;
+		if (!dashes && !strcmp(argv[i], "--kernel"))
+			continue;
+		argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	return n;
 }

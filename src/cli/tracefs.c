@@ -229,3 +229,19 @@ int pk_kernel_config(const char *option, char *source, size_t size)
 	fclose(f);
 	return found > 0;
 }
+
+void pk_kernel_say_missing(const char *cmd, const char *what, const char *const *options,
+			   const char *missing)
+{
+	char src[300];
+	int i, set = 1;
+
+	for (i = 0; options[i] && set > 0; i++)
+		set = pk_kernel_config(options[i], src, sizeof(src));
+	if (!set)
+		fprintf(stderr, "probekit %s: this kernel has no %s (%s is not set in %s)\n", cmd,
+			what, options[i - 1], src);
+	else
+		fprintf(stderr, "probekit %s: this kernel has no %s (%s is missing)\n", cmd, what,
+			missing);
+}

@@ -91,4 +91,15 @@ int pk_error_log_new(const char *rel, const char *before, char *buf, size_t size
  */
 int pk_kernel_config(const char *option, char *source, size_t size);
 
+/**
+ * pk_kernel_say_missing() - say plainly that this kernel has no @what.
+ * @cmd: "trace" or "list", for the message's prefix.
+ * @what: "kprobe events", "kprobes"...
+ * @options: NULL-terminated CONFIG_ names, each depending on the one
+ *           before; the first that the configuration does not set is named.
+ * @missing: the file to name instead when the configuration cannot tell.
+ */
+void pk_kernel_say_missing(const char *cmd, const char *what, const char *const *options,
+			   const char *missing);
+
 #endif
