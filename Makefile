@@ -120,9 +120,10 @@ $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 	$(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(TEST_CLI_OBJ) $(EVLIB) $(STLIB) \
 		$(LDLIBS_LIB) -lz -lm
 
-# A test of a module of the command links that module.
-$(BUILD)/tests/test_kline: TEST_CLI_OBJ = $(BUILD)/obj/src/cli/kline.o
-$(BUILD)/tests/test_kline: $(BUILD)/obj/src/cli/kline.o
+# The test of the command's kernel backend links the backend's modules.
+KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output)
+$(BUILD)/tests/test_kernel_cli: TEST_CLI_OBJ = $(KERNEL_CLI_OBJ)
+$(BUILD)/tests/test_kernel_cli: $(KERNEL_CLI_OBJ)
 
 $(BUILD)/tests/%: tests/%.cc $(STLIB)
 	@mkdir -p $(dir $@)

@@ -80,8 +80,11 @@ static void read_blacklist(char *buf, struct krange **ranges, size_t *nr, char *
 			(*ranges)[*nr].hi = hi;
 			(*nr)++;
 		}
-		if (tab)
+		/* "func", or "func [module]" for a module's. */
+		if (tab) {
+			tab[1 + strcspn(tab + 1, " \t")] = 0;
 			(*names)[(*nn)++] = tab + 1;
+		}
 	}
 	qsort(*ranges, *nr, sizeof(**ranges), cmp_range);
 	qsort(*names, *nn, sizeof(**names), cmp_str);
@@ -107,16 +110,14 @@ static int in_ranges(const struct krange *r, size_t n, unsigned long addr)
 }
 
 /* Text symbols of /proc/kallsyms by name, for the functions' addresses. */
-static struct kname *read_kallsyms(char **text, size_t *n)
+static struct kname *read_kallsyms(char *text, size_t *n)
 {
 	struct kname *v = NULL;
 	size_t cap = 0;
 	char *line, *save = NULL;
 
 	*n = 0;
-	if (pk_file_read("/proc/kallsyms", text, NULL))
-		return NULL;
-	for (line = strtok_r(*text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp1 = strchr(line, ' '), *name, *end;
 
 		if (!sp1 || (sp1[1] != 't' && sp1[1] != 'T') || sp1[2] != ' ')
@@ -137,17 +138,48 @@ static struct kname *read_kallsyms(char **text, size_t *n)
 		v[*n].name = name;
 		v[(*n)++].addr = strtoul(line, NULL, 16);
 	}
-	qsort(v, *n, sizeof(*v), cmp_kname);
+	if (v)
+		qsort(v, *n, sizeof(*v), cmp_kname);
 	return v;
+}
+
+int pk_klist_print(char *funcs, char *blacklist, char *kallsyms, const char *glob, FILE *out)
+{
+	struct krange *ranges = NULL;
+	struct kname *addrs = NULL;
+	char **names = NULL, *line, *save = NULL;
+	size_t nr = 0, nn = 0, na = 0;
+	int shown = 0;
+
+	if (blacklist)
+		read_blacklist(blacklist, &ranges, &nr, &names, &nn);
+	if (nr && kallsyms)
+		addrs = read_kallsyms(kallsyms, &na);
+	for (line = strtok_r(funcs, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[512];
+		struct kname key = {.name = name}, *hit;
+		const char *pname = name;
+
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(line, " \t"), line);
+		if (glob && fnmatch(glob, name, 0))
+			continue;
+		if (nn && bsearch(&pname, names, nn, sizeof(*names), cmp_str))
+			continue;
+		hit = na ? bsearch(&key, addrs, na, sizeof(*addrs), cmp_kname) : NULL;
+		if (hit && in_ranges(ranges, nr, hit->addr))
+			continue;
+		fprintf(out, "%s\n", line);
+		shown++;
+	}
+	free(ranges);
+	free(names);
+	free(addrs);
+	return shown;
 }
 
 int cmd_list_kernel(int argc, char **argv)
 {
-	char *funcs = NULL, *bl = NULL, *ksyms = NULL, *line, *save = NULL;
-	struct krange *ranges = NULL;
-	struct kname *addrs = NULL;
-	char **names = NULL;
-	size_t nr = 0, nn = 0, na = 0;
+	char *funcs = NULL, *bl = NULL, *ksyms = NULL;
 	const char *glob = NULL;
 	int c, err, debugfs, shown = 0;
 
@@ -189,31 +221,12 @@ int cmd_list_kernel(int argc, char **argv)
 		    stderr,
 		    "probekit list: cannot read %s/kprobes/blacklist (%s): listing without it\n",
 		    PK_DEBUGFS, strerror(-err));
-	else
-		read_blacklist(bl, &ranges, &nr, &names, &nn);
-	if (nr)
-		addrs = read_kallsyms(&ksyms, &na);
-	for (line = strtok_r(funcs, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char name[512];
-		struct kname key = {.name = name}, *hit;
-		const char *pname = name;
-
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(line, " \t"), line);
-		if (glob && fnmatch(glob, name, 0))
-			continue;
-		if (nn && bsearch(&pname, names, nn, sizeof(*names), cmp_str))
-			continue;
-		hit = na ? bsearch(&key, addrs, na, sizeof(*addrs), cmp_kname) : NULL;
-		if (hit && in_ranges(ranges, nr, hit->addr))
-			continue;
-		puts(line);
-		shown++;
-	}
+	/* Addresses for the blacklist's ranges; without them, its names alone. */
+	if (bl && pk_file_read("/proc/kallsyms", &ksyms, NULL))
+		ksyms = NULL;
+	shown = pk_klist_print(funcs, bl, ksyms, glob, stdout);
 	free(funcs);
 	free(bl);
 	free(ksyms);
-	free(ranges);
-	free(names);
-	free(addrs);
 	return shown ? 0 : 1;
 }

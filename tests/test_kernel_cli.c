@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trace_pipe lines and format files read back (src/cli/kline.c): the lines
- * of this host's uprobes, and those of kprobes, kretprobes and the
- * record-tgid option as 6.x kernels print them, with the JSON each one's
- * arguments become.
+ * The kernel backend's pieces that need no kprobes to test: trace_pipe
+ * lines and format files read back (src/cli/kline.c), the lines of this
+ * host's uprobes and those of kprobes, kretprobes and the record-tgid
+ * option as 6.x kernels print them, with the JSON each one's arguments
+ * become; and list --kernel's sifting of available_filter_functions
+ * through a kprobe blacklist (src/cli/cmd_klist.c).
  */
 #include <errno.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/kline.h"
 #include "pk_test.h"
 
@@ -201,6 +204,64 @@ static void test_json_not_numbers(void)
 		"\"u\":null");
 }
 
+static int klist(const char *funcs, const char *bl, const char *ksyms, const char *glob, char *out,
+		 size_t size)
+{
+	/* Copies: the texts are cut up. */
+	char *f = strdup(funcs), *b = bl ? strdup(bl) : NULL, *k = ksyms ? strdup(ksyms) : NULL;
+	FILE *mem;
+	int n;
+
+	memset(out, 0, size);
+	mem = fmemopen(out, size - 1, "w");
+	n = pk_klist_print(f, b, k, glob, mem);
+
+	fclose(mem);
+	free(f);
+	free(b);
+	free(k);
+	return n;
+}
+
+/*
+ * A blacklist entry removes a function by its name, or by its address
+ * within a range (a whole section: entry code, noinstr text), nested
+ * ranges included; a module's function keeps its "[module]".
+ */
+static void test_klist(void)
+{
+	static const char funcs[] = "vfs_read\n"
+				    "do_int3\n"
+				    "entry_helper\n"
+				    "inner_helper\n"
+				    "vfs_write\n"
+				    "btrfs_sync_file [btrfs]\n"
+				    "mod_blocked [btrfs]\n";
+	static const char bl[] = "0xffffffff81000000-0xffffffff81000100\tdo_int3\n"
+				 "0xffffffff82000000-0xffffffff82100000\t__entry_text_start\n"
+				 "0xffffffff82010000-0xffffffff82010040\tinner_helper\n"
+				 "0xffffffffc0001000-0xffffffffc0001040\tmod_blocked [btrfs]\n";
+	static const char ksyms[] = "ffffffff81000000 T do_int3\n"
+				    "ffffffff81200000 T vfs_read\n"
+				    "ffffffff81300000 t vfs_write\n"
+				    "ffffffff82000800 t entry_helper\n"
+				    "ffffffff82010000 t inner_helper\n"
+				    "ffffffff82200000 D entry_helper_data\n"
+				    "ffffffffc0000000 t btrfs_sync_file\t[btrfs]\n"
+				    "ffffffffc0001000 t mod_blocked\t[btrfs]\n";
+	char out[512];
+
+	CHECK_EQ(klist(funcs, bl, ksyms, NULL, out, sizeof(out)), 3);
+	CHECK_STR(out, "vfs_read\nvfs_write\nbtrfs_sync_file [btrfs]\n");
+	/* Without addresses only the names count: the range's function stays. */
+	CHECK_EQ(klist(funcs, bl, NULL, NULL, out, sizeof(out)), 4);
+	CHECK_STR(out, "vfs_read\nentry_helper\nvfs_write\nbtrfs_sync_file [btrfs]\n");
+	CHECK_EQ(klist(funcs, NULL, ksyms, "vfs_*", out, sizeof(out)), 2);
+	CHECK_STR(out, "vfs_read\nvfs_write\n");
+	CHECK_EQ(klist(funcs, bl, ksyms, "do_*", out, sizeof(out)), 0);
+	CHECK_STR(out, "");
+}
+
 int main(void)
 {
 	RUN(test_format);
@@ -209,5 +270,6 @@ int main(void)
 	RUN(test_record_tgid);
 	RUN(test_json);
 	RUN(test_json_not_numbers);
+	RUN(test_klist);
 	TEST_EXIT();
 }
