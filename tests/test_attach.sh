@@ -226,7 +226,7 @@ fi
 expect_error() { # name pattern command...
 	local name=$1 pat=$2
 	shift 2
-	"$@" >"$tmp/e.out" 2>"$tmp/e.err"
+	timeout 30 "$@" >"$tmp/e.out" 2>"$tmp/e.err"
 	local rc=$?
 	if [ $rc -ne 0 ] && grep -q -- "$pat" "$tmp/e.err"; then pass "$name"; else
 		fail "$name" "rc=$rc $(cat "$tmp/e.err")"; fi

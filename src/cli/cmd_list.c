@@ -26,13 +26,15 @@ static void list_usage(FILE *f)
 		"usage: probekit list [-x FILE] [GLOB]\n"
 		"       probekit list [GLOB] -- COMMAND [ARG...]\n"
 		"       probekit list -p PID [GLOB]\n"
+		"       probekit list --kernel [GLOB]\n"
 		"\n"
 		"Lists the functions probekit trace can probe: those of COMMAND and the\n"
 		"libraries it loads at start, those of FILE (a program or a shared\n"
 		"library), or those of running process PID (the agent is loaded into it\n"
-		"and taken out again), one per line as 'func [object]'. A function that cannot be\n"
-		"probed is followed by '# why'. GLOB filters by function name (fnmatch).\n"
-		"The program's constructors run; main() does not.\n");
+		"and taken out again), one per line as 'func [object]'. A function that\n"
+		"cannot be probed is followed by '# why'. GLOB filters by function name\n"
+		"(fnmatch). The program's constructors run; main() does not.\n"
+		"With --kernel: the kernel functions a kprobe can go on instead.\n");
 }
 
 /* An executable (PT_INTERP) runs itself; a library is loaded into /bin/true. */
@@ -91,6 +93,8 @@ int cmd_list(int argc, char **argv)
 	pid_t pid = 0;
 	char *end;
 
+	if (pk_wants_kernel(argc, argv))
+		return cmd_list_kernel(argc, argv);
 	while ((c = getopt(argc, argv, "+x:p:h")) != -1) {
 		switch (c) {
 		case 'x': file = optarg; break;

@@ -135,16 +135,22 @@ int main(int argc, char **argv)
 
 		if (c == 0) {
 			ptrace(PTRACE_TRACEME, 0, 0, 0);
+			/* The parent says the pid once it has seen this stop: traced by then. */
+			raise(SIGSTOP);
 			for (;;)
 				pause();
 		}
-		printf("%d\n", (int)c);
-		for (;;) {
+		for (int said = 0;;) {
 			int st;
 
 			/* Keep it running: pass on whatever stops it. */
 			if (waitpid(c, &st, 0) != c || !WIFSTOPPED(st))
 				return 0;
+			if (!said++) {
+				printf("%d\n", (int)c);
+				ptrace(PTRACE_CONT, c, 0, 0);
+				continue;
+			}
 			ptrace(PTRACE_CONT, c, 0, (void *)(long)WSTOPSIG(st));
 		}
 	}
