@@ -22,19 +22,18 @@
 
 static void list_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: probekit list [-x FILE] [GLOB]\n"
-		"       probekit list [GLOB] -- COMMAND [ARG...]\n"
-		"       probekit list -p PID [GLOB]\n"
-		"       probekit list --kernel [GLOB]\n"
-		"\n"
-		"Lists the functions probekit trace can probe: those of COMMAND and the\n"
-		"libraries it loads at start, those of FILE (a program or a shared\n"
-		"library), or those of running process PID (the agent is loaded into it\n"
-		"and taken out again), one per line as 'func [object]'. A function that\n"
-		"cannot be probed is followed by '# why'. GLOB filters by function name\n"
-		"(fnmatch). The program's constructors run; main() does not.\n"
-		"With --kernel: the kernel functions a kprobe can go on instead.\n");
+	fprintf(f, "usage: probekit list [-x FILE] [GLOB]\n"
+		   "       probekit list [GLOB] -- COMMAND [ARG...]\n"
+		   "       probekit list -p PID [GLOB]\n"
+		   "       probekit list --kernel [GLOB]\n"
+		   "\n"
+		   "Lists the functions probekit trace can probe: those of COMMAND and the\n"
+		   "libraries it loads at start, those of FILE (a program or a shared\n"
+		   "library), or those of running process PID (the agent is loaded into it\n"
+		   "and taken out again), one per line as 'func [object]'. A function that\n"
+		   "cannot be probed is followed by '# why'. GLOB filters by function name\n"
+		   "(fnmatch). The program's constructors run; main() does not.\n"
+		   "With --kernel: the kernel functions a kprobe can go on instead.\n");
 }
 
 /* An executable (PT_INTERP) runs itself; a library is loaded into /bin/true. */
