@@ -12,6 +12,14 @@ command -v g++ >/dev/null || need+=(g++)
 command -v objcopy >/dev/null || need+=(binutils)
 # The sanitizer runtimes come with gcc; clang's are for the fuzzers and TSan later.
 [ -e /usr/lib/gcc/x86_64-linux-gnu/12/libasan.so ] || need+=(libgcc-12-dev)
+# The kernel VM test (tests/kernel-vm): the emulator, a static shell for the
+# guest and cpio for its initramfs. PK_SKIP_VM=1 skips that test and these.
+if [ "${PK_SKIP_VM:-0}" != 1 ]; then
+	command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+	command -v cpio >/dev/null || need+=(cpio)
+	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
+		need+=(busybox-static)
+fi
 if [ "${PK_BENCH:-0}" = 1 ]; then
 	command -v bpftrace >/dev/null || need+=(bpftrace)
 fi
