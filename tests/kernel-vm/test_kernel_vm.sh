@@ -39,7 +39,7 @@ expected=(
 	kretprobe-duration kretprobe-unload
 	fault-inject-bad-param fault-inject-error fault-inject-comm-filter fault-inject-unload
 	modules-all-unloaded
-	pk-kprobe-regs-string pk-profile pk-kretprobe-retval pk-args-ustring-retval pk-json
+	pk-runs pk-kprobe-regs-string pk-profile pk-kretprobe-retval pk-args-ustring-retval pk-json
 	pk-instance pk-sigterm pk-duration pk-bad-definition pk-cleanup
 )
 
@@ -129,7 +129,7 @@ rm -rf "$mod"
 mkdir -p "$mod"
 cp examples/kernel/*.c examples/kernel/Kbuild "$mod/"
 t0=$SECONDS
-if make -C "$kdir" M="$mod" modules >"$work/modules.log" 2>&1; then
+if make -j"$(nproc)" -C "$kdir" M="$mod" modules >"$work/modules.log" 2>&1; then
 	pass kernel-modules-build
 else
 	fail kernel-modules-build "Kbuild against $kver failed"
