@@ -57,7 +57,7 @@ static atomic_long_t injected = ATOMIC_LONG_INIT(0);
  */
 static noinline long injected_return(void)
 {
-	return -(long)READ_ONCE(error);
+	return -(long)error;
 }
 
 static int handler_pre(struct kprobe *p, struct pt_regs *regs)
