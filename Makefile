@@ -112,13 +112,19 @@ $(AGENT): $(AGENT_OBJ) $(LIB_OBJ) $(EV_OBJ) src/agent/agent.map
 $(BUILD)/obj/src/cli/agent_path.o: CFLAGS += -DPK_AGENT_INSTALLED='"$(AGENTDIR)/libprobekit-agent.so"'
 
 $(CLI): $(CLI_OBJ) $(EVLIB) $(STLIB)
-	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB)
+	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB) -lz
 
 # Tests link the static library so that they can reach internal functions.
 TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests
 $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(EVLIB) $(STLIB) $(LDLIBS_LIB) -lz -lm
+	$(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(TEST_CLI_OBJ) $(EVLIB) $(STLIB) \
+		$(LDLIBS_LIB) -lz -lm
+
+# The test of the command's kernel backend links the backend's modules.
+KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output)
+$(BUILD)/tests/test_kernel_cli: TEST_CLI_OBJ = $(KERNEL_CLI_OBJ)
+$(BUILD)/tests/test_kernel_cli: $(KERNEL_CLI_OBJ)
 
 $(BUILD)/tests/%: tests/%.cc $(STLIB)
 	@mkdir -p $(dir $@)

@@ -113,6 +113,13 @@ int arch_init(void);
 /* After the registry works: internal probes (the sigaction guard). */
 void arch_init_late(void);
 int arch_check_boundary(uintptr_t func, uintptr_t addr);
+/*
+ * The same for code that is not running: @size bytes of a function from its
+ * first instruction, in a buffer (a file's bytes). 0 if @offset starts an
+ * instruction, -EILSEQ if it falls inside one or the walk meets bytes that
+ * do not decode.
+ */
+int arch_code_boundary(const uint8_t *code, size_t size, size_t offset);
 int arch_prepare_probe(struct pk_site *site);
 /* Whether the instruction at @addr can be relocated or emulated: 0, -EOPNOTSUPP, -EILSEQ. */
 int arch_can_probe(uintptr_t addr);

@@ -5,11 +5,7 @@
 # part aside. Skips (with a message, no PASS) where tracefs uprobes are missing.
 set -u
 cd "$(dirname "$0")/.."
-B=${BUILD:-build}
-PK=$(realpath "$B/probekit")
-TGT=$(realpath "$B/tests/helpers/trace_target")
-TR=/sys/kernel/tracing
-tmp=$(mktemp -d)
+. tests/lib.sh
 grp=pkdiff$$
 inst=$TR/instances/probekit-diff-$$
 cleanup() {
@@ -20,27 +16,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ ! -e $TR/uprobe_events ]; then
-	mount -t tracefs nodev $TR 2>/dev/null
-fi
-if [ ! -w $TR/uprobe_events ]; then
-	echo "SKIP differential test: no writable $TR/uprobe_events (tracefs uprobes missing or not root)"
-	exit 0
-fi
+uprobes_or_skip "differential test"
 
-# File offset of a symbol: its address less its segment's address, plus the segment's offset.
-fileoff() {
-	local va t off vaddr fsz
-	va=$((16#$(nm "$TGT" | awk -v s="$1" '$3==s {print $1}')))
-	while read -r t off vaddr _ fsz _; do
-		[ "$t" = LOAD ] || continue
-		if [ "$va" -ge $((vaddr)) ] && [ "$va" -lt $((vaddr + fsz)) ]; then
-			printf '0x%x\n' $((va - vaddr + off))
-			return
-		fi
-	done < <(readelf -lW "$TGT")
-}
-A=$(fileoff tt_add) N=$(fileoff tt_name) M=$(fileoff tt_many)
+A=$(file_offset "$TGT" tt_add) N=$(file_offset "$TGT" tt_name) M=$(file_offset "$TGT" tt_many)
 
 cat >"$tmp/defs" <<DEFS
 p:$grp/add $TGT:$A a=%di:s32 b=%si:s32 c=%dx:x32 lo=%di:u8 wide=%si:s64 bf=%di:b4@0/32 h=%dx:x16

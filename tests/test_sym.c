@@ -457,6 +457,56 @@ static void test_data_symbol(void)
 	CHECK_STR(buf, "sym_test_data+0x8/0x10");
 }
 
+/* @n bytes at @off of the file @path equal to those at @mem. */
+static int file_bytes_equal(const char *path, uint64_t off, const void *mem, size_t n)
+{
+	unsigned char buf[16];
+	FILE *f = fopen(path, "rb");
+	int ok;
+
+	if (!f)
+		return 0;
+	ok = !fseek(f, (long)off, SEEK_SET) && fread(buf, 1, n, f) == n && !memcmp(buf, mem, n);
+	fclose(f);
+	return ok;
+}
+
+/*
+ * PATH:SYM to a file offset, as uprobe_events takes it: the bytes found at
+ * that offset of the file are the function's code as it is mapped here.
+ */
+static void test_file_offset(void)
+{
+	Dl_info di;
+	uint64_t off = 0;
+	size_t size = 0;
+	void *p;
+
+	CHECK_EQ(pk_sym_file_offset("/proc/self/exe", "pk_test_sym_static", &off, &size), 0);
+	CHECK(size > 0);
+	CHECK(file_bytes_equal("/proc/self/exe", off, (void *)pk_test_sym_static, 16));
+	CHECK_EQ(pk_sym_file_offset("/proc/self/exe", "pk_test_sym_target", &off, NULL), 0);
+	CHECK(file_bytes_equal("/proc/self/exe", off, (void *)pk_test_sym_target, 16));
+
+	/* A shared object, mapped at another address than its own. */
+	p = dlsym(RTLD_DEFAULT, "deflate");
+	CHECK(p && dladdr(p, &di) && di.dli_fname);
+	if (p && di.dli_fname && di.dli_fname[0] == '/') {
+		CHECK_EQ(pk_sym_file_offset(di.dli_fname, "deflate", &off, &size), 0);
+		CHECK(size > 0);
+		CHECK(file_bytes_equal(di.dli_fname, off, p, 16));
+	}
+
+	CHECK_EQ(pk_sym_file_offset("/proc/self/exe", "no_such_function_xyz", &off, NULL), -ENOENT);
+	CHECK_EQ(pk_sym_file_offset("/proc/self/exe", "sym_test_data", &off, NULL), -ENOENT);
+	CHECK_EQ(pk_sym_file_offset("/no/such/file", "main", &off, NULL), -ENOENT);
+	CHECK_EQ(pk_sym_file_offset("/proc/self/exe", "", &off, NULL), -EINVAL);
+	CHECK_EQ(pk_sym_file_offset("/etc/passwd", "main", &off, NULL), -ENOEXEC);
+	p = dlsym(RTLD_DEFAULT, "getpid");
+	if (p && dladdr(p, &di) && di.dli_fname && di.dli_fname[0] == '/')
+		CHECK_EQ(pk_sym_file_offset(di.dli_fname, "strlen", &off, NULL), -EOPNOTSUPP);
+}
+
 int main(void)
 {
 	z_stream zs;
@@ -486,5 +536,6 @@ int main(void)
 	RUN(test_signal_handler);
 	RUN(test_concurrent_refresh);
 	RUN(test_data_symbol);
+	RUN(test_file_offset);
 	TEST_EXIT();
 }

@@ -2,12 +2,29 @@
 #ifndef PK_CLI_H
 #define PK_CLI_H
 
+#include <stdio.h>
+
 #ifndef PK_VERSION
 #define PK_VERSION "0.1.0"
 #endif
 
 int cmd_trace(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+/* The same commands on the kernel's tracefs probes: "--kernel" anywhere before "--". */
+int cmd_trace_kernel(int argc, char **argv);
+int cmd_list_kernel(int argc, char **argv);
+/* 1 if "--kernel" is among @argv before a "--". */
+int pk_wants_kernel(int argc, char **argv);
+/*
+ * The lines of @funcs (available_filter_functions: "func" or "func [mod]")
+ * that match @glob (NULL: all) and that the kprobe @blacklist (its text,
+ * "0xSTART-0xEND\tNAME" lines; NULL: none) holds neither by name nor by an
+ * address range, the addresses taken from @kallsyms (/proc/kallsyms' text;
+ * NULL: names only), printed on @out. The texts are cut up. Returns how many.
+ */
+int pk_klist_print(char *funcs, char *blacklist, char *kallsyms, const char *glob, FILE *out);
+/* Takes "--kernel" out of @argv (up to a "--"); returns the new argc. */
+int pk_drop_kernel_flag(int argc, char **argv);
 
 /* The agent library: next to the command (build tree), else where make install put it. */
 void pk_agent_path(char *buf, size_t size);

@@ -23,12 +23,14 @@ static void list_usage(FILE *f)
 {
 	fprintf(f, "usage: probekit list [-x FILE] [GLOB]\n"
 		   "       probekit list [GLOB] -- COMMAND [ARG...]\n"
+		   "       probekit list --kernel [GLOB]\n"
 		   "\n"
 		   "Lists the functions probekit trace can probe: those of COMMAND and the\n"
 		   "libraries it loads at start, or those of FILE (a program or a shared\n"
 		   "library), one per line as 'func [object]'. A function that cannot be\n"
 		   "probed is followed by '# why'. GLOB filters by function name (fnmatch).\n"
-		   "The program's constructors run; main() does not.\n");
+		   "The program's constructors run; main() does not.\n"
+		   "With --kernel: the kernel functions a kprobe can go on instead.\n");
 }
 
 /* An executable (PT_INTERP) runs itself; a library is loaded into /bin/true. */
@@ -54,6 +56,8 @@ int cmd_list(int argc, char **argv)
 	FILE *in;
 	pid_t pid;
 
+	if (pk_wants_kernel(argc, argv))
+		return cmd_list_kernel(argc, argv);
 	while ((c = getopt(argc, argv, "+x:h")) != -1) {
 		switch (c) {
 		case 'x': file = optarg; break;

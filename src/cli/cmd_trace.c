@@ -23,6 +23,7 @@
 #include "agent/proto.h"
 #include "cli/cli.h"
 #include "cli/filter.h"
+#include "cli/output.h"
 #include "events/events.h"
 #include "ring/ring.h"
 #include "sym/sym.h"
@@ -86,6 +87,8 @@ static void trace_usage(FILE *f)
 		   "                     fit are dropped and counted as lost, never waited for\n"
 		   "      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
 		   "                     language on its fields) holds; may be repeated\n"
+		   "      --kernel       the kernel's own kprobes and uprobes through tracefs\n"
+		   "                     instead ('probekit trace --kernel -h' says more)\n"
 		   "  -h, --help         this text\n"
 		   "\n"
 		   "The per-event profile (hits, missed, lost) goes to standard error at the end;\n"
@@ -317,22 +320,6 @@ static int report_refusals(struct trace *t)
 	return bad;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* The symbol type: %pS of an address of the traced program, with its symbols. */
 static int symbolize(void *ctx, char *buf, size_t size, unsigned long addr)
 {
@@ -391,18 +378,20 @@ static int on_record(unsigned int id, const void *data, size_t len, void *arg)
 		t->line_buf = realloc(t->line_buf, t->line_cap);
 	}
 	if (t->o.json) {
-		fprintf(t->out, "{\"task\":");
-		json_string(t->out, comm);
-		fprintf(t->out, ",\"pid\":%u,\"tid\":%u,\"cpu\":%u,\"timestamp\":%llu.%06llu,",
-			h->pid, h->tid, h->cpu, (unsigned long long)(h->ts_ns / 1000000000ull),
-			(unsigned long long)(h->ts_ns % 1000000000ull / 1000));
-		fprintf(t->out, "\"group\":");
-		json_string(t->out, d->group);
-		fprintf(t->out, ",\"event\":");
-		json_string(t->out, d->event);
-		fprintf(t->out, ",\"probe\":");
-		json_string(t->out, where);
-		fprintf(t->out, ",\"args\":{%s}}\n", t->line_buf);
+		struct pk_out_event e = {
+		    .task = comm,
+		    .pid = h->pid,
+		    .tid = h->tid,
+		    .cpu = h->cpu,
+		    .sec = h->ts_ns / 1000000000ull,
+		    .usec = (unsigned int)(h->ts_ns % 1000000000ull / 1000),
+		    .group = d->group,
+		    .event = d->event,
+		    .probe = where,
+		    .args = t->line_buf,
+		};
+
+		pk_out_json_event(t->out, &e);
 	} else {
 		/* ftrace's trace_pipe line: comm-tid, cpu, flags, seconds.micros, event. */
 		fprintf(t->out, "%16s-%-7u [%03u] ..... %5llu.%06llu: %s: (%s)", comm, h->tid,
@@ -418,16 +407,14 @@ static void print_profile(struct trace *t)
 {
 	unsigned int i;
 
-	fprintf(stderr, "%-40s %12s %12s %12s %12s\n", "# event", "hits", "missed", "lost",
-		"filtered");
+	pk_out_profile_head(stderr);
 	for (i = 0; i < t->ndefs; i++) {
 		char name[2 * PK_EV_NAME_SIZE + 2];
 
 		snprintf(name, sizeof(name), "%s/%s", t->defs[i].group, t->defs[i].event);
-		fprintf(stderr, "%-40s %12llu %12llu %12llu %12llu\n", name,
-			(unsigned long long)t->ctl->ev[i].hits,
-			(unsigned long long)t->ctl->ev[i].missed,
-			(unsigned long long)pk_ring_lost(&t->ring, i), t->filtered[i]);
+		pk_out_profile_row(stderr, name, (long long)t->ctl->ev[i].hits,
+				   (long long)t->ctl->ev[i].missed,
+				   (long long)pk_ring_lost(&t->ring, i), (long long)t->filtered[i]);
 	}
 }
 
@@ -501,6 +488,8 @@ int cmd_trace(int argc, char **argv)
 	char **cmd = NULL;
 	double deadline = 0;
 
+	if (pk_wants_kernel(argc, argv))
+		return cmd_trace_kernel(argc, argv);
 	memset(&t, 0, sizeof(t));
 	t.defs = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.defs));
 	t.lines = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.lines));

@@ -478,6 +478,20 @@ int pk_event_format(const struct pk_event_def *def, const void *rec, size_t len,
 int pk_event_format_json(const struct pk_event_def *def, const void *rec, size_t len, char *buf,
 			 size_t size, const struct pk_event_fmt *fmt);
 
+/**
+ * pk_event_json_escape() - bytes as the inside of a JSON string.
+ * @s: the bytes (NULs included, escaped as \u0000).
+ * @n: how many.
+ * @buf: output, without the quotes.
+ * @size: its size, as snprintf().
+ *
+ * Escaped as pk_event_format_json() escapes strings: quote, backslash and
+ * control characters, and bytes that are not UTF-8 as \u00XX (their Latin-1
+ * reading). At most 6 * @n bytes.
+ * Return: the length of the whole text, as snprintf(); it cannot fail.
+ */
+int pk_event_json_escape(const char *s, size_t n, char *buf, size_t size);
+
 /** pk_event_strerror() - the kernel's message for @cause ("" for none). */
 const char *pk_event_strerror(enum pk_ev_err cause);
 

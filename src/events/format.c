@@ -266,3 +266,11 @@ int pk_event_format_json(const struct pk_event_def *def, const void *rec, size_t
 {
 	return format(def, rec, len, buf, size, fmt, true);
 }
+
+int pk_event_json_escape(const char *s, size_t n, char *buf, size_t size)
+{
+	struct pk_sbuf o = {buf, size, 0};
+
+	put_json_bytes(&o, s, n);
+	return pk_sbuf_finish(&o);
+}

@@ -399,7 +399,7 @@ static bool obj_matches(const struct obj *o, const char *spec, size_t len)
 	return dot && (size_t)(dot - o->base) == len && !strncmp(o->base, spec, len);
 }
 
-static const struct sym *obj_sym_named(const struct obj *o, const char *name)
+const struct sym *pk_obj_sym_named(const struct obj *o, const char *name)
 {
 	size_t lo = 0, hi = o->nsyms, mid;
 
@@ -492,7 +492,7 @@ int pk_sym_lookup(const char *spec, struct pk_sym_info *out)
 			if (objspec ? !obj_matches(o, objspec, objlen) || pass
 				    : o->is_vdso != (pass == 1))
 				continue;
-			s = obj_sym_named(o, name);
+			s = pk_obj_sym_named(o, name);
 		}
 	}
 	pthread_mutex_unlock(&sym_lock);

@@ -89,6 +89,23 @@ int pk_sym_proc_refresh(struct pk_sym_proc *p);
 int pk_sym_proc_sprint(struct pk_sym_proc *p, char *buf, size_t size, uintptr_t addr);
 void pk_sym_proc_close(struct pk_sym_proc *p);
 
+/**
+ * pk_sym_file_offset() - where a function of an ELF file starts, in the file.
+ * @path: a program or shared object, loaded nowhere.
+ * @name: a function symbol of it (.symtab, .dynsym or its build-id debug
+ *        file; among versions the default one, global before weak before local).
+ * @offset: set to the file offset of the function's first byte (what the
+ *          kernel's uprobe_events takes as PATH:OFFSET).
+ * @size: if not NULL, set to the function's size (0 when the table gives none).
+ *
+ * Return: 0; -ENOENT if no function has that name (a data object does not
+ * count); -EOPNOTSUPP for an IFUNC (its implementation is chosen when the
+ * program runs); -ENOEXEC if @path is not ELF or the symbol lies in no
+ * loaded segment; -EINVAL for a NULL or empty argument; -ENOMEM; or the
+ * -errno of opening @path.
+ */
+int pk_sym_file_offset(const char *path, const char *name, uint64_t *offset, size_t *size);
+
 /* Fork handling: 0 before fork (locks), 1 after it in parent or child (unlocks). */
 void pk_sym_atfork(int phase);
 

@@ -73,9 +73,16 @@ struct ent {
 /* Returns 0 or -ENOMEM; an unreadable file gives a table without symbols. */
 int pk_symtab_build(const struct ent *e, struct obj **out);
 const struct seg *pk_obj_seg_at(const struct obj *o, uintptr_t addr);
+/* The preferred symbol named @name (default version, global before weak before local). */
+const struct sym *pk_obj_sym_named(const struct obj *o, const char *name);
 const struct sym *pk_obj_sym_at(const struct obj *o, const struct seg *seg, uintptr_t addr);
 struct pk_sym_info;
 void pk_obj_fill_info(struct pk_sym_info *out, const struct obj *o, const struct sym *s);
+/*
+ * @e->phdr (malloc'ed) and @e->bias of the ELF file at @path, mapped at
+ * @map_start (0: at its own addresses). Returns 0, -ENOEXEC or -errno.
+ */
+int pk_elf_read_phdrs(const char *path, uintptr_t map_start, struct ent *e);
 /* Only for tables that were never published. */
 void pk_symtab_free(struct obj *o);
 

@@ -25,8 +25,11 @@ struct pk_sym_proc {
 	size_t nobjs;
 };
 
-/* The object's load bias: where its first PT_LOAD went, less that segment's address. */
-static int read_phdrs(const char *path, uintptr_t map_start, struct ent *e)
+/*
+ * The object's load bias: where its first PT_LOAD went, less that segment's
+ * address; 0 for a @map_start of 0 (the file's own addresses).
+ */
+int pk_elf_read_phdrs(const char *path, uintptr_t map_start, struct ent *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	Elf *elf;
@@ -51,7 +54,8 @@ static int read_phdrs(const char *path, uintptr_t map_start, struct ent *e)
 			e->phdr[e->phnum].p_memsz = ph.p_memsz;
 			e->phdr[e->phnum].p_filesz = ph.p_filesz;
 			if (ph.p_type == PT_LOAD && first) {
-				e->bias = map_start - (ph.p_vaddr & ~(uintptr_t)4095);
+				if (map_start)
+					e->bias = map_start - (ph.p_vaddr & ~(uintptr_t)4095);
 				first = 0;
 			}
 			e->phnum++;
@@ -101,7 +105,7 @@ int pk_sym_proc_refresh(struct pk_sym_proc *p)
 		/* The first file mapped is the program itself. */
 		e.is_exe = first;
 		first = 0;
-		if (read_phdrs(path, lo, &e))
+		if (pk_elf_read_phdrs(path, lo, &e))
 			continue;
 		if (!pk_symtab_build(&e, &o) && o) {
 			grown = realloc(p->objs, (p->nobjs + 1) * sizeof(*p->objs));

@@ -447,6 +447,20 @@ int arch_check_boundary(uintptr_t func, uintptr_t addr)
 	return pc == addr ? 0 : -EILSEQ;
 }
 
+int arch_code_boundary(const uint8_t *code, size_t size, size_t offset)
+{
+	size_t pc = 0;
+
+	while (pc < offset) {
+		int len = pk_insn_length(code + pc, size - pc);
+
+		if (len < 0)
+			return -EILSEQ;
+		pc += (size_t)len;
+	}
+	return pc == offset ? 0 : -EILSEQ;
+}
+
 /* Write the slot: plain entry (insn, leave-slot marker, jump back) and post entry. */
 static int write_slot(struct pk_site *site, uint8_t *slot)
 {

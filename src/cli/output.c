@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/* The JSON event object and the profile table, shared by both tracers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/output.h"
+#include "events/events.h"
+
+static void json_string(FILE *f, const char *s)
+{
+	size_t n = strlen(s);
+	char small[256], *buf = 6 * n + 1 <= sizeof(small) ? small : malloc(6 * n + 1);
+
+	fputc('"', f);
+	if (buf) {
+		pk_event_json_escape(s, n, buf, 6 * n + 1);
+		fputs(buf, f);
+		if (buf != small)
+			free(buf);
+	}
+	fputc('"', f);
+}
+
+void pk_out_json_event(FILE *f, const struct pk_out_event *e)
+{
+	fputs("{\"task\":", f);
+	json_string(f, e->task);
+	fprintf(f, ",\"pid\":%u,\"tid\":%u,\"cpu\":%u,\"timestamp\":%llu.%06u,\"group\":", e->pid,
+		e->tid, e->cpu, e->sec, e->usec);
+	json_string(f, e->group);
+	fputs(",\"event\":", f);
+	json_string(f, e->event);
+	fputs(",\"probe\":", f);
+	json_string(f, e->probe);
+	fprintf(f, ",\"args\":{%s}}\n", e->args);
+}
+
+void pk_out_profile_head(FILE *f)
+{
+	fprintf(f, "%-40s %12s %12s %12s %12s\n", "# event", "hits", "missed", "lost", "filtered");
+}
+
+static void count(FILE *f, long long n)
+{
+	if (n < 0)
+		fprintf(f, " %12s", "-");
+	else
+		fprintf(f, " %12lld", n);
+}
+
+void pk_out_profile_row(FILE *f, const char *name, long long hits, long long missed, long long lost,
+			long long filtered)
+{
+	fprintf(f, "%-40s", name);
+	count(f, hits);
+	count(f, missed);
+	count(f, lost);
+	count(f, filtered);
+	fputc('\n', f);
+}
