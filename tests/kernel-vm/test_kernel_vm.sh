@@ -176,11 +176,11 @@ vm_s=$((SECONDS - t0))
 tr -d '\r' <"$console" >"$work/console.txt" 2>/dev/null
 
 # --- Relay the guest's verdicts; what it never said is a failure.
-sed -n '/^KVM-START$/,$p' "$work/console.txt" | grep -E '^(PASS|FAIL) |^  '
+sed -n '/^KVM-START$/,$p' "$work/console.txt" | grep -aE '^(PASS|FAIL) |^  '
 for c in "${expected[@]}"; do
-	grep -Eq "^(PASS|FAIL) $c(:|$)" "$work/console.txt" || fail "$c" "never reported by the VM"
+	grep -aEq "^(PASS|FAIL) $c(:|$)" "$work/console.txt" || fail "$c" "never reported by the VM"
 done
-if grep -q '^KVM-DONE$' "$work/console.txt"; then
+if grep -aq '^KVM-DONE$' "$work/console.txt"; then
 	pass kernel-vm-finished
 else
 	fail kernel-vm-finished "the VM did not finish (qemu exit $qrc after $vm_s s; console below)"
@@ -188,5 +188,5 @@ else
 	detail 5 <"$work/qemu.log"
 fi
 echo "kernel-vm: $kver, modules built in $build_s s, VM ran $vm_s s, $((SECONDS - start)) s in all"
-grep -q '^FAIL ' "$work/console.txt" && failed=1
+grep -aq '^FAIL ' "$work/console.txt" && failed=1
 exit $failed
