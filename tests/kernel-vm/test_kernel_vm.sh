@@ -93,18 +93,23 @@ download() {
 	local ver
 	ver=$(apt-cache show --no-all-versions "linux-image-$kver" 2>/dev/null |
 		awk '/^Version:/ { print $2; exit }')
-	[ -n "$ver" ] || return 1
+	if [ -z "$ver" ]; then
+		echo "apt-cache knows no linux-image-$kver" >"$work/download.log"
+		return 1
+	fi
 	# The kbuild package is shared by all 6.1 ABIs: pin it to the image's version.
 	(cd "$kc/debs" && apt-get download "linux-image-$kver=$ver" "linux-headers-$kver=$ver" \
-		"linux-headers-$abi-common=$ver" "linux-kbuild-6.1=$ver") >"$kc/download.log" 2>&1
+		"linux-headers-$abi-common=$ver" "linux-kbuild-6.1=$ver") >"$work/download.log" 2>&1
 }
 if [ ! -e "$kc/.ready" ]; then
 	t0=$SECONDS
 	rm -rf "$kc"
 	mkdir -p "$kc/debs" "$root"
 	# Package lists older than the mirror name files that are gone: refresh once.
-	download || { apt_update && download; } ||
-		give_up "apt-get download of linux-image-$kver and its headers failed" "$kc/download.log"
+	if ! download && ! { apt_update && download; }; then
+		rm -rf "$kc"
+		give_up "apt-get download of linux-image-$kver and its headers failed" "$work/download.log"
+	fi
 	for deb in "$kc"/debs/linux-headers-*.deb "$kc"/debs/linux-kbuild-*.deb; do
 		dpkg-deb -x "$deb" "$root" || give_up "dpkg-deb -x $deb failed"
 	done
