@@ -67,7 +67,8 @@ DEMO_C      := $(wildcard demo/*.c)
 DEMO_BIN    := $(DEMO_C:demo/%.c=$(BUILD)/demo/%)
 
 .SECONDARY:
-.PHONY: all lib tests examples install uninstall check demo bench fuzz deps clean format cppcheck
+.PHONY: all lib tests examples install uninstall check demo bench fuzz deps clean format cppcheck \
+	kernel-vm
 all: lib examples tests
 
 lib: $(SHLIB) $(STLIB) $(EVLIB) $(AGENT) $(CLI)
@@ -183,6 +184,12 @@ check: deps
 	$(MAKE) all BUILD=build/asan SAN=1
 	$(MAKE) lib build/tsan/tests/test_stress build/tsan/tests/test_ring BUILD=build/tsan SAN=thread
 	@scripts/run-tests.sh
+
+# The seed modules (examples/kernel) and probekit trace --kernel in a QEMU
+# guest running Debian's kernel; also part of check.
+kernel-vm: deps
+	$(MAKE) lib
+	@BUILD=$(BUILD) bash tests/kernel-vm/test_kernel_vm.sh
 
 demo: deps
 	$(MAKE) all

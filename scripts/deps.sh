@@ -16,6 +16,14 @@ command -v objcopy >/dev/null || need+=(binutils)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v python3 >/dev/null || need+=(python3)
+# The kernel VM test (tests/kernel-vm): the emulator, a static shell for the
+# guest and cpio for its initramfs. PK_SKIP_VM=1 skips that test and these.
+if [ "${PK_SKIP_VM:-0}" != 1 ]; then
+	command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+	command -v cpio >/dev/null || need+=(cpio)
+	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
+		need+=(busybox-static)
+fi
 if [ "${PK_BENCH:-0}" = 1 ]; then
 	command -v bpftrace >/dev/null || need+=(bpftrace)
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every suite: the test binaries of the plain and the sanitizer builds
 # (ASan+UBSan for all, ThreadSanitizer for the stress test),
-# and the shell tests (examples, install, pkg-config). Each prints one
+# and the shell tests (examples, install, pkg-config; tests/*/test_*.sh are
+# the ones with a directory of their own, like the kernel VM). Each prints one
 # "PASS name" / "FAIL name" line per case; a binary that dies or exits
 # non-zero without saying FAIL counts as one failure of its own.
 # Prints the per-suite results and a last line "N passed, N failed".
@@ -43,7 +44,7 @@ for build in build build/asan build/tsan; do
 		run_suite "${t#build/}" "$t"
 	done
 done
-for t in tests/test_*.sh; do
+for t in tests/test_*.sh tests/*/test_*.sh; do
 	[ -f "$t" ] || continue
 	run_suite "$t" bash "$t"
 done
