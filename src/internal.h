@@ -74,6 +74,22 @@ void pk_wait_quiescent(const struct pk_site *site);
 void pk_thread_init(void);
 void pk_thread_foreach(void (*fn)(struct pk_thread *, void *), void *arg);
 int pk_wait_traps_delivered(int max_ms);
+
+/* A grace period over the process's other threads (thread.c). */
+struct pk_grace_task {
+	int tid;
+	int passed;
+	int trap_pending;
+	unsigned long long ticks, switches;
+};
+struct pk_grace {
+	struct pk_grace_task *v;
+	size_t n;
+};
+int pk_grace_start(struct pk_grace *g);
+/* 1 once every thread has passed (and, with @need_no_trap, has no SIGTRAP pending). */
+int pk_grace_passed(struct pk_grace *g, int need_no_trap);
+void pk_grace_end(struct pk_grace *g);
 void pk_thread_release(void);
 int pk_tls_ool_offset(void);
 

@@ -643,7 +643,9 @@ static void state_begin(struct ktrace *kt)
 	char tmp[160], head[160];
 	int n, fd;
 
-	mkdir(STATE_DIR, 0755);
+	/* A minimal system (an initramfs) may have no /run at all. */
+	if (mkdir(STATE_DIR, 0755) && errno == ENOENT && !mkdir("/run", 0755))
+		mkdir(STATE_DIR, 0755);
 	snprintf(kt->state, sizeof(kt->state), "%s/kernel-%d", STATE_DIR, (int)getpid());
 	snprintf(tmp, sizeof(tmp), "%s/.kernel-%d.tmp", STATE_DIR, (int)getpid());
 	n = snprintf(head, sizeof(head), "pid %d %llu\ninstance %s\n", (int)getpid(),

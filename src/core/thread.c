@@ -264,12 +264,22 @@ void pk_thread_foreach(void (*fn)(struct pk_thread *, void *), void *arg)
 			fn(&pool[i], arg);
 }
 
-/* Fields 3 (state) and 14-15 (utime, stime) of /proc/self/task/TID/stat. */
-static int task_sample(int tid, char *state, unsigned long long *cpu_ticks)
+/*
+ * One look at a thread: its state, CPU ticks (stat fields 14-15), context
+ * switches, and whether SIGTRAP waits in its own pending set.
+ */
+struct task_look {
+	char state;
+	unsigned long long ticks, switches;
+	int trap_pending;
+};
+
+static int task_look(int tid, struct task_look *l)
 {
 	char path[64], buf[512], *p;
-	unsigned long long ut = 0, st = 0;
+	unsigned long long ut = 0, st = 0, v;
 	ssize_t n;
+	FILE *f;
 	int fd, i;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
@@ -285,99 +295,126 @@ static int task_sample(int tid, char *state, unsigned long long *cpu_ticks)
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')
 		return -EIO;
-	*state = p[2];
+	l->state = p[2];
 	p += 2;
 	for (i = 3; i < 14 && p; i++)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p, " %llu %llu", &ut, &st) != 2)
 		return -EIO;
-	*cpu_ticks = ut + st;
-	return 0;
-}
-
-/* Whether SIGTRAP waits in @tid's own pending set. */
-static int trap_pending(int tid)
-{
-	char path[64], line[128];
-	unsigned long long pnd;
-	FILE *f;
-	int found = 0;
-
+	l->ticks = ut + st;
+	l->switches = 0;
+	l->trap_pending = 0;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "SigPnd: %llx", &pnd) == 1 ||
-		    sscanf(line, "ShdPnd: %llx", &pnd) == 1)
-			found |= (pnd >> (SIGTRAP - 1)) & 1;
+		return -errno;
+	while (fgets(buf, sizeof(buf), f)) {
+		if (sscanf(buf, "SigPnd: %llx", &v) == 1 || sscanf(buf, "ShdPnd: %llx", &v) == 1)
+			l->trap_pending |= (int)((v >> (SIGTRAP - 1)) & 1);
+		else if (sscanf(buf, "voluntary_ctxt_switches: %llu", &v) == 1 ||
+			 sscanf(buf, "nonvoluntary_ctxt_switches: %llu", &v) == 1)
+			l->switches += v;
+	}
 	fclose(f);
-	return found;
+	return 0;
+}
+
+/*
+ * Grace periods, for what a thread may do between two instructions with no
+ * record of it: a thread preempted there is runnable ('R') and does not run
+ * until scheduled again. Every other thread passes the grace period once it
+ * has been seen off the CPU (not 'R'), switched, or using CPU time since the
+ * start (the one instruction it was at is the first it runs), or is gone.
+ */
+int pk_grace_start(struct pk_grace *g)
+{
+	int me = gettid_raw(), err = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	size_t cap = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		int tid = atoi(de->d_name);
+		struct task_look l;
+
+		if (tid <= 0 || tid == me || task_look(tid, &l))
+			continue;
+		if (g->n == cap) {
+			struct pk_grace_task *v =
+			    realloc(g->v, (cap = cap ? 2 * cap : 64) * sizeof(*g->v));
+
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
+			g->v = v;
+		}
+		g->v[g->n].tid = tid;
+		g->v[g->n].ticks = l.ticks;
+		g->v[g->n].switches = l.switches;
+		g->v[g->n].passed = l.state != 'R';
+		g->v[g->n].trap_pending = l.trap_pending;
+		g->n++;
+	}
+	closedir(d);
+	if (err)
+		pk_grace_end(g);
+	return err;
+}
+
+int pk_grace_passed(struct pk_grace *g, int need_no_trap)
+{
+	size_t i, left = 0;
+
+	for (i = 0; i < g->n; i++) {
+		struct pk_grace_task *t = &g->v[i];
+		struct task_look l;
+
+		if (t->passed && !(need_no_trap && t->trap_pending))
+			continue;
+		if (task_look(t->tid, &l)) {
+			t->passed = 1; /* gone */
+			t->trap_pending = 0;
+			continue;
+		}
+		t->trap_pending = l.trap_pending;
+		if (l.state != 'R' || l.ticks != t->ticks || l.switches != t->switches)
+			t->passed = 1;
+		if (!t->passed || (need_no_trap && t->trap_pending))
+			left++;
+	}
+	return left == 0;
+}
+
+void pk_grace_end(struct pk_grace *g)
+{
+	free(g->v);
+	memset(g, 0, sizeof(*g));
 }
 
 /*
  * A thread can execute an int3 and then be preempted inside the kernel
  * before its SIGTRAP is delivered; our handler must still be there when it
- * is. Such a thread is runnable ('R') and has not run since. So: wait until
- * every other thread has either been seen not runnable, or has used CPU
- * time since this started, with no SIGTRAP pending. Bounded: -EBUSY after
- * @max_ms.
+ * is: a grace period with no SIGTRAP pending. Bounded: -EBUSY after @max_ms.
  */
 int pk_wait_traps_delivered(int max_ms)
 {
-	struct task {
-		int tid;
-		unsigned long long ticks;
-		int done;
-	} *v = NULL;
-	size_t n = 0, cap = 0, left, i;
-	int me = gettid_raw(), ms, err = 0;
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
+	struct pk_grace g;
+	int ms, err = pk_grace_start(&g);
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		int tid = atoi(de->d_name);
-		char state;
-		unsigned long long ticks;
-
-		if (tid <= 0 || tid == me || task_sample(tid, &state, &ticks))
-			continue;
-		if (n == cap) {
-			struct task *g = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
-
-			if (!g) {
-				err = -ENOMEM;
-				break;
-			}
-			v = g;
-		}
-		v[n].tid = tid;
-		v[n].ticks = ticks;
-		v[n].done = state != 'R' && !trap_pending(tid);
-		n++;
-	}
-	closedir(d);
-	for (ms = 0, left = n; !err && ms <= max_ms; ms++) {
-		for (i = 0, left = 0; i < n; i++) {
-			char state;
-			unsigned long long ticks;
-
-			if (v[i].done)
-				continue;
-			if (task_sample(v[i].tid, &state, &ticks) ||
-			    ((state != 'R' || ticks != v[i].ticks) && !trap_pending(v[i].tid)))
-				v[i].done = 1; /* gone, or ran its trap through */
-			else
-				left++;
-		}
-		if (!left)
+	for (ms = 0; !err; ms++) {
+		if (pk_grace_passed(&g, 1))
 			break;
-		pause_ms();
+		if (ms >= max_ms)
+			err = -EBUSY;
+		else
+			pause_ms();
 	}
-	free(v);
-	return err ? err : left ? -EBUSY : 0;
+	pk_grace_end(&g);
+	return err;
 }
 
 /* Before the engine's code is unloaded: no thread-exit destructor may point into it. */

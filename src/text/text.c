@@ -10,8 +10,12 @@
  *
  * Slots live in 64 KiB chunks mapped within +-2 GiB of the code they serve,
  * so that the slot's rel32 jump back and any rewritten RIP-relative operand
- * reach. Chunks are never unmapped: a thread may be preempted inside a slot,
- * and a freed slot is only reused after its site was removed quiescently.
+ * reach. Chunks are never unmapped while the engine runs: a thread may be
+ * preempted inside a slot. A freed slot (its site removed quiescently) is
+ * still not reused at once: a thread that has just cleared its slot marker
+ * has one instruction of the slot left to run, the jump back, and may be
+ * preempted right there. Freed slots wait out a grace period (thread.c) in
+ * a quarantine first.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -40,6 +45,17 @@ struct chunk {
 static struct chunk chunks[MAX_CHUNKS];
 static unsigned int nr_chunks;
 
+/* Freed slots waiting for a grace period that started after they were freed. */
+#define QUARANTINE 4096
+static struct {
+	uintptr_t slot;
+	unsigned long epoch; /* grace periods started before the free */
+} quarantine[QUARANTINE];
+static unsigned int nr_quarantined;
+static unsigned long epoch;
+static struct pk_grace grace;
+static int grace_running;
+
 static int mem_fd = -1;
 static pid_t mem_pid;
 static int membarrier_ok = -1;
@@ -58,8 +74,80 @@ static int open_mem(void)
 	return mem_fd;
 }
 
+static void slot_release(uintptr_t s)
+{
+	unsigned int i, n = nr_chunks;
+
+	for (i = 0; i < n; i++) {
+		if (s >= chunks[i].base && s < chunks[i].base + CHUNK_SIZE) {
+			unsigned int idx = (unsigned int)((s - chunks[i].base) / PK_SLOT_SIZE);
+
+			chunks[i].bitmap[idx / 64] &= ~(1ULL << (idx % 64));
+			chunks[i].used--;
+			return;
+		}
+	}
+}
+
+/*
+ * Give back the quarantined slots whose grace period has passed, and start
+ * the next one for those still waiting. Return: how many were given back.
+ */
+static unsigned int reclaim(void)
+{
+	unsigned int i, j, n = 0;
+
+	if (grace_running && pk_grace_passed(&grace, 0)) {
+		/* Passed: it started at epoch - 1, after every slot tagged below that. */
+		for (i = j = 0; i < nr_quarantined; i++) {
+			if (quarantine[i].epoch < epoch) {
+				slot_release(quarantine[i].slot);
+				n++;
+			} else {
+				quarantine[j++] = quarantine[i];
+			}
+		}
+		nr_quarantined = j;
+		pk_grace_end(&grace);
+		grace_running = 0;
+	}
+	if (!grace_running && nr_quarantined && !pk_grace_start(&grace)) {
+		grace_running = 1;
+		epoch++;
+	}
+	return n;
+}
+
+/*
+ * Reclaim until @want slots came back (all: the quarantine is empty) or
+ * @max_ms passed. Return: 0 or -EBUSY.
+ */
+static int reclaim_wait(unsigned int want, int max_ms)
+{
+	struct timespec ts = {0, 1000000};
+	unsigned int got = 0;
+	int ms;
+
+	for (ms = 0; nr_quarantined && got < want && ms < max_ms; ms++) {
+		got += reclaim();
+		if (nr_quarantined && got < want)
+			nanosleep(&ts, NULL);
+	}
+	return nr_quarantined && got < want ? -EBUSY : 0;
+}
+#define reclaim_all(ms) reclaim_wait(~0u, ms)
+
 void pk_text_atfork_child(void)
 {
+	unsigned int i;
+
+	/* Only the forking thread exists here: nobody can be inside a freed slot. */
+	for (i = 0; i < nr_quarantined; i++)
+		slot_release(quarantine[i].slot);
+	nr_quarantined = 0;
+	if (grace_running)
+		pk_grace_end(&grace);
+	grace_running = 0;
 	if (mem_fd >= 0)
 		close(mem_fd);
 	mem_fd = -1;
@@ -254,8 +342,16 @@ void *pk_slot_alloc(uintptr_t near1, uintptr_t near2, int *err)
 	for (i = 0; i < n && ci < 0; i++)
 		if (chunks[i].used < CHUNK_SLOTS && chunk_fits(&chunks[i], near1, near2))
 			ci = (int)i;
+	/*
+	 * Rather the quarantine than a new chunk (a grace period is usually
+	 * over within a scheduler tick); with no chunk to be had, wait longer.
+	 */
+	if (ci < 0 && nr_quarantined && !reclaim_wait(1, 20))
+		return pk_slot_alloc(near1, near2, err);
 	if (ci < 0)
 		ci = map_chunk(near1, near2, err);
+	if (ci < 0 && nr_quarantined && !reclaim_wait(1, 1000))
+		return pk_slot_alloc(near1, near2, err);
 	if (ci < 0)
 		return NULL;
 	for (w = 0; w < CHUNK_SLOTS / 64; w++) {
@@ -275,21 +371,19 @@ void *pk_slot_alloc(uintptr_t near1, uintptr_t near2, int *err)
 
 void pk_slot_free(void *slot)
 {
-	unsigned int i, n = nr_chunks;
-	uintptr_t s = (uintptr_t)slot;
-
-	for (i = 0; i < n; i++) {
-		if (s >= chunks[i].base && s < chunks[i].base + CHUNK_SIZE) {
-			unsigned int idx = (unsigned int)((s - chunks[i].base) / PK_SLOT_SIZE);
-
-			chunks[i].bitmap[idx / 64] &= ~(1ULL << (idx % 64));
-			chunks[i].used--;
-			return;
-		}
+	/* Full: wait for one grace period; should that fail, the slot stays used (a leak, safe). */
+	if (nr_quarantined == QUARANTINE && reclaim_all(1000) && nr_quarantined == QUARANTINE)
+		return;
+	quarantine[nr_quarantined].slot = (uintptr_t)slot;
+	quarantine[nr_quarantined].epoch = epoch;
+	nr_quarantined++;
+	/* Only started here; checked when a slot is wanted (reading /proc costs). */
+	if (!grace_running && !pk_grace_start(&grace)) {
+		grace_running = 1;
+		epoch++;
 	}
 }
 
-/* The slot containing @pc, or NULL. Lock-free: used by the fault handler. */
 /*
  * The engine is being unloaded and no slot is in use: unmap the chunks and
  * close /proc/self/mem. Return: 0, or -EBUSY while some slot is allocated.
@@ -298,6 +392,8 @@ int pk_text_release(void)
 {
 	unsigned int i, n = nr_chunks;
 
+	if (reclaim_all(1000))
+		return -EBUSY;
 	for (i = 0; i < n; i++)
 		if (chunks[i].used)
 			return -EBUSY;
@@ -312,6 +408,7 @@ int pk_text_release(void)
 	return 0;
 }
 
+/* The slot containing @pc, or NULL. Lock-free: used by the fault handler. */
 void *pk_slot_base(uintptr_t pc)
 {
 	unsigned int i, n = pk_load(&nr_chunks);
