@@ -40,17 +40,10 @@
 #include "attach/inject.h"
 #include "cli/attach.h"
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "sym/sym.h"
 
 #define RTLD_NOW_ 0x2 /* <dlfcn.h>'s value; the call runs in the other process */
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A field of /proc/PID/status ("Uid:", "TracerPid:", "State:"), or "". */
 static void status_field(pid_t pid, const char *key, char *buf, size_t size)
@@ -279,11 +272,11 @@ static void say_ptrace_error(const struct pk_attach *a, int err)
 static int borrow_thread(struct pk_attach *a, struct pk_inject *in)
 {
 	char path[64];
-	double give_up = mono() + 2.0;
+	double give_up = pk_now_s() + 2.0;
 	struct ranges r;
 	int has_ld, err = -ESRCH;
 
-	while (mono() < give_up) {
+	while (pk_now_s() < give_up) {
 		DIR *d;
 		struct dirent *de;
 
@@ -510,7 +503,7 @@ int pk_attach_open(struct pk_attach *a, pid_t pid, const char *who)
 	a->pid = pid;
 	a->who = who;
 	a->listen_fd = a->sock = a->pidfd = -1;
-	a->t_start = mono();
+	a->t_start = pk_now_s();
 	err = preflight(a);
 	if (!err)
 		err = check_dynamic(a);
@@ -531,7 +524,7 @@ int pk_attach_open(struct pk_attach *a, pid_t pid, const char *who)
 		err = accept_agent(a);
 	if (!err)
 		a->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	a->t_attached = mono();
+	a->t_attached = pk_now_s();
 	return err;
 }
 
@@ -560,12 +553,12 @@ int pk_attach_send(struct pk_attach *a, char cmd, int ctl_fd, int ring_fd)
 static int read_full(int fd, void *buf, size_t n, int timeout_ms)
 {
 	char *p = buf;
-	double end = mono() + timeout_ms / 1000.0;
+	double end = pk_now_s() + timeout_ms / 1000.0;
 
 	while (n) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
 		ssize_t r;
-		int left = (int)((end - mono()) * 1000);
+		int left = (int)((end - pk_now_s()) * 1000);
 
 		if (left <= 0 || poll(&pf, 1, left) != 1)
 			return -ETIMEDOUT;
@@ -639,7 +632,7 @@ int pk_attach_close(struct pk_attach *a)
 	double end;
 	int err = 0;
 
-	a->t_detach = mono();
+	a->t_detach = pk_now_s();
 	if (a->sock < 0)
 		goto out;
 	if (pk_attach_send(a, PK_ATTACH_DETACH, -1, -1) ||
@@ -663,7 +656,7 @@ int pk_attach_close(struct pk_attach *a)
 	}
 	/* Its thread runs C library code on its way out; dlclose only once it is gone. */
 	snprintf(task, sizeof(task), "/proc/%d/task/%d", (int)a->pid, (int)reply.tid);
-	for (end = mono() + 2; !access(task, F_OK) && mono() < end;)
+	for (end = pk_now_s() + 2; !access(task, F_OK) && pk_now_s() < end;)
 		usleep(200);
 	if (a->handle && a->dlclose_at && pk_attach_alive(a)) {
 		struct pk_inject in;
@@ -685,7 +678,7 @@ out:
 	if (a->pidfd >= 0)
 		close(a->pidfd);
 	a->sock = a->listen_fd = a->pidfd = -1;
-	a->t_detached = mono();
+	a->t_detached = pk_now_s();
 	a->unloaded = !err && !agent_mapped(a->pid, a->agent);
 	return err;
 }

@@ -415,23 +415,14 @@ static int add_kdef(struct ktrace *kt, const char *given)
 	return 0;
 }
 
+static int add_kdef_line(void *kt, const char *line)
+{
+	return add_kdef(kt, line);
+}
+
 static int read_kdef_file(struct ktrace *kt, const char *path)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	char line[PK_EV_MAX_LINE];
-	int err = 0;
-
-	if (!f) {
-		fprintf(stderr, "probekit trace: %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	while (!err && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\r\n")] = 0;
-		err = add_kdef(kt, line);
-	}
-	if (f != stdin)
-		fclose(f);
-	return err;
+	return pk_cli_read_defs(path, add_kdef_line, kt);
 }
 
 /* ---- what this kernel has ---- */
@@ -1090,14 +1081,6 @@ static void print_kprofile(struct ktrace *kt, long long lost)
 
 /* ---- the run ---- */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int parse_kopts(struct ktrace *kt, int argc, char **argv, int *first)
 {
 	static const struct option longopts[] = {
@@ -1184,7 +1167,7 @@ static int has_exited(pid_t child)
 static pid_t run(struct ktrace *kt, char **cmd)
 {
 	struct pollfd pfd = {.fd = kt->pipe_fd, .events = POLLIN};
-	double deadline = kt->duration > 0 ? now_s() + kt->duration : 0;
+	double deadline = kt->duration > 0 ? pk_now_s() + kt->duration : 0;
 	pid_t child = 0;
 
 	if (cmd) {
@@ -1199,15 +1182,15 @@ static pid_t run(struct ktrace *kt, char **cmd)
 		drain(kt);
 		if (child > 0 && has_exited(child))
 			return child;
-		if (kstop || (deadline && now_s() >= deadline))
+		if (kstop || (deadline && pk_now_s() >= deadline))
 			break;
 	}
 	if (child > 0) {
 		/* As the user-space tracer: SIGINT passed on, -d ends it, SIGKILL after a while. */
 		kill(child, kstop ? SIGINT : SIGTERM);
-		deadline = now_s() + STOP_GRACE_S;
+		deadline = pk_now_s() + STOP_GRACE_S;
 		while (!has_exited(child)) {
-			if (now_s() > deadline) {
+			if (pk_now_s() > deadline) {
 				kill(child, SIGKILL);
 				break;
 			}

@@ -187,32 +187,14 @@ static int add_filter(struct trace *t, const char *arg)
 	return 0;
 }
 
+static int add_def_line(void *t, const char *line)
+{
+	return add_def(t, line);
+}
+
 static int read_def_file(struct trace *t, const char *path)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	char line[PK_EV_MAX_LINE];
-	int err = 0;
-
-	if (!f) {
-		fprintf(stderr, "probekit trace: %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	while (!err && fgets(line, sizeof(line), f)) {
-		char *s = line, *end;
-
-		line[strcspn(line, "\n")] = 0;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s || *s == '#')
-			continue;
-		end = s + strlen(s);
-		while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-			*--end = 0;
-		err = add_def(t, s);
-	}
-	if (f != stdin)
-		fclose(f);
-	return err;
+	return pk_cli_read_defs(path, add_def_line, t);
 }
 
 static int make_ctl(struct trace *t)
@@ -495,18 +477,10 @@ static int parse_opts(struct trace *t, int argc, char **argv, int *first_def)
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Until the program ends, Ctrl-C or -d: print what the ring brings. Return: 1 if it ended. */
 static int stream(struct trace *t, int *status)
 {
-	double deadline = t->o.duration > 0 ? now_s() + t->o.duration : 0;
+	double deadline = t->o.duration > 0 ? pk_now_s() + t->o.duration : 0;
 	int seen = 0;
 
 	/* The first event wakes us at once; then one wake-up per quarter ring, not per record. */
@@ -519,7 +493,7 @@ static int stream(struct trace *t, int *status)
 		if (t->o.pid ? !pk_attach_alive(&t->att)
 			     : waitpid(t->child, status, WNOHANG) == t->child)
 			return 1;
-		if (stop_requested || (deadline && now_s() >= deadline))
+		if (stop_requested || (deadline && pk_now_s() >= deadline))
 			return 0;
 	}
 }
@@ -534,9 +508,9 @@ static void stop_child(struct trace *t, int *status)
 	 * program that ignores the signal gets SIGKILL after 5 s.
 	 */
 	kill(t->child, stop_requested ? SIGINT : SIGTERM);
-	deadline = now_s() + 5;
+	deadline = pk_now_s() + 5;
 	while (waitpid(t->child, status, WNOHANG) != t->child) {
-		if (now_s() > deadline) {
+		if (pk_now_s() > deadline) {
 			kill(t->child, SIGKILL);
 			waitpid(t->child, status, 0);
 			break;
@@ -595,7 +569,7 @@ static int attach(struct trace *t)
 		return 1;
 	}
 	fprintf(stderr, "probekit trace: attached to process %d in %.1f ms, %u probes armed\n",
-		(int)t->o.pid, (now_s() - t->att.t_start) * 1000, t->ndefs);
+		(int)t->o.pid, (pk_now_s() - t->att.t_start) * 1000, t->ndefs);
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The JSON event object and the profile table, shared by both tracers. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/output.h"
 #include "events/events.h"
@@ -57,4 +59,41 @@ void pk_out_profile_row(FILE *f, const char *name, long long hits, long long mis
 	count(f, lost);
 	count(f, filtered);
 	fputc('\n', f);
+}
+
+int pk_cli_read_defs(const char *path, int (*add)(void *ctx, const char *line), void *ctx)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	char line[PK_EV_MAX_LINE];
+	int err = 0;
+
+	if (!f) {
+		err = -errno;
+		fprintf(stderr, "probekit trace: %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	while (!err && fgets(line, sizeof(line), f)) {
+		char *s = line, *end;
+
+		line[strcspn(line, "\n")] = 0;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		end = s + strlen(s);
+		while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+			*--end = 0;
+		err = add(ctx, s);
+	}
+	if (f != stdin)
+		fclose(f);
+	return err;
+}
+
+double pk_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -52,4 +52,14 @@ void pk_out_profile_head(FILE *f);
 void pk_out_profile_row(FILE *f, const char *name, long long hits, long long missed, long long lost,
 			long long filtered);
 
+/**
+ * pk_cli_read_defs() - feed each definition line of @path ("-": stdin) to
+ * @add: blank lines and '#' comments skipped, surrounding blanks trimmed.
+ * Return: 0, the first non-zero @add returned, or -errno (said on stderr).
+ */
+int pk_cli_read_defs(const char *path, int (*add)(void *ctx, const char *line), void *ctx);
+
+/* CLOCK_MONOTONIC in seconds. */
+double pk_now_s(void);
+
 #endif
