@@ -81,7 +81,6 @@ static __thread long tid_cache PK_IE;
 static long pid_cache;
 /* Set while the agent itself works (arming reads /proc, calls libc): not the program's events. */
 __thread int pk_agent_busy PK_IE;
-#define in_agent pk_agent_busy
 
 static pthread_key_t scratch_key;
 static int scratch_key_ok;
@@ -182,7 +181,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	char *buf;
 	int len;
 
-	if (in_agent || __atomic_load_n(&e->s->dead, __ATOMIC_ACQUIRE))
+	if (pk_agent_busy || __atomic_load_n(&e->s->dead, __ATOMIC_ACQUIRE))
 		return;
 	__atomic_fetch_add(&e->st->hits, 1, __ATOMIC_RELAXED);
 	buf = thread_scratch();
@@ -441,7 +440,7 @@ static int on_dlopen_return(struct pk_retprobe_instance *ri, struct pk_regs *reg
 	(void)ri;
 	if (!regs->ax)
 		return 0;
-	in_agent = 1;
+	pk_agent_busy = 1;
 	for (s = __atomic_load_n(&sessions, __ATOMIC_ACQUIRE); s; s = s->next) {
 		for (i = 0; i < s->nevents && !__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE); i++) {
 			struct agent_event *e = &s->events[i];
@@ -450,7 +449,7 @@ static int on_dlopen_return(struct pk_retprobe_instance *ri, struct pk_regs *reg
 				set_result(e, arm(e));
 		}
 	}
-	in_agent = 0;
+	pk_agent_busy = 0;
 	return 0;
 }
 
@@ -461,7 +460,7 @@ static int on_dlclose_return(struct pk_retprobe_instance *ri, struct pk_regs *re
 
 	(void)ri;
 	(void)regs;
-	in_agent = 1;
+	pk_agent_busy = 1;
 	for (s = __atomic_load_n(&sessions, __ATOMIC_ACQUIRE); s; s = s->next) {
 		for (i = 0; i < s->nevents && !__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE); i++) {
 			struct agent_event *e = &s->events[i];
@@ -474,7 +473,7 @@ static int on_dlclose_return(struct pk_retprobe_instance *ri, struct pk_regs *re
 			}
 		}
 	}
-	in_agent = 0;
+	pk_agent_busy = 0;
 	return 0;
 }
 
@@ -573,7 +572,7 @@ static int list_object(struct dl_phdr_info *info, size_t size, void *arg)
 
 void pk_agent_list(FILE *out)
 {
-	in_agent = 1;
+	pk_agent_busy = 1;
 	dl_iterate_phdr(list_object, out);
 }
 
@@ -603,9 +602,9 @@ __attribute__((constructor(101))) static void agent_init(void)
 	/* Children the program starts are not traced: take ourselves out of their way. */
 	unsetenv(PK_ENV_CTL_FD);
 	unsetenv(PK_ENV_RING_FD);
-	in_agent = 1;
+	pk_agent_busy = 1;
 	s = pk_agent_session_start((int)cfd, (int)rfd);
-	in_agent = 0;
+	pk_agent_busy = 0;
 	if (s && s->ctl->ready)
 		wait_for_go(s->ctl);
 }
@@ -782,7 +781,7 @@ __attribute__((destructor)) static void agent_exit(void)
 	unsigned int i;
 
 	/* Disarm before the program's text goes away, and leave the final counts. */
-	in_agent = 1;
+	pk_agent_busy = 1;
 	unhook_loader();
 	for (s = sessions; s; s = s->next) {
 		if (__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE))

@@ -23,6 +23,17 @@
 
 #include "attach/inject.h"
 
+/* A signal to the tracer (Ctrl-C, SIGCHLD) must not abandon a stopped thread half way. */
+static pid_t wait_thread(pid_t tid, int *status)
+{
+	pid_t r;
+
+	do
+		r = waitpid(tid, status, __WALL);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
 int pk_inject_attach(struct pk_inject *in, pid_t tid)
 {
 	int status;
@@ -37,7 +48,7 @@ int pk_inject_attach(struct pk_inject *in, pid_t tid)
 		ptrace(PTRACE_DETACH, tid, 0, 0);
 		return err;
 	}
-	if (waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status)) {
+	if (wait_thread(tid, &status) != tid || !WIFSTOPPED(status)) {
 		ptrace(PTRACE_DETACH, tid, 0, 0);
 		return -ESRCH;
 	}
@@ -92,7 +103,7 @@ int pk_inject_call(struct pk_inject *in, unsigned long fn, const unsigned long *
 	if (ptrace(PTRACE_SETREGS, in->tid, 0, &r) || ptrace(PTRACE_CONT, in->tid, 0, 0))
 		return -errno;
 	for (;;) {
-		if (waitpid(in->tid, &status, __WALL) != in->tid)
+		if (wait_thread(in->tid, &status) != in->tid)
 			return -ECHILD;
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
 			in->attached = 0;

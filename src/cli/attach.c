@@ -41,6 +41,7 @@
 #include "cli/attach.h"
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/tracefs.h"
 #include "sym/sym.h"
 
 #define RTLD_NOW_ 0x2 /* <dlfcn.h>'s value; the call runs in the other process */
@@ -69,23 +70,35 @@ static void status_field(pid_t pid, const char *key, char *buf, size_t size)
 
 static void comm_of(pid_t pid, char *buf, size_t size)
 {
-	char path[64];
-	FILE *f;
+	char path[64], *text;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	buf[0] = 0;
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(buf, (int)size, f))
-			buf[strcspn(buf, "\n")] = 0;
-		fclose(f);
+	if (!pk_file_read(path, &text, NULL)) {
+		snprintf(buf, size, "%.*s", (int)strcspn(text, "\n"), text);
+		free(text);
 	}
 }
 
-/* The executable ranges of the C library and the loader: no place to borrow a thread in. */
-struct ranges {
+/* A zombie (or a dead task) is there in /proc but runs no more. */
+static int is_zombie(pid_t pid)
+{
+	char state[16];
+
+	status_field(pid, "State:", state, sizeof(state));
+	return state[0] == 'Z' || state[0] == 'X';
+}
+
+/*
+ * What /proc/PID/maps tells: the executable ranges of the C library and the
+ * loader (no place to borrow a thread in), whether the loader is there at
+ * all, and whether @agent (a file name) is mapped.
+ */
+struct maps_info {
 	uintptr_t lo[16], hi[16];
 	int n;
+	int has_ld;
+	int has_agent;
 };
 
 /*
@@ -105,8 +118,7 @@ static int preflight(struct pk_attach *a)
 		fprintf(stderr, "%s: no process %d\n", a->who, (int)a->pid);
 		return -ESRCH;
 	}
-	status_field(a->pid, "State:", buf, sizeof(buf));
-	if (buf[0] == 'Z' || buf[0] == 'X') {
+	if (is_zombie(a->pid)) {
 		fprintf(stderr,
 			"%s: process %d has exited (it is a zombie waiting for its parent)\n",
 			a->who, (int)a->pid);
@@ -169,36 +181,13 @@ static int preflight(struct pk_attach *a)
 	return 0;
 }
 
-static int read_libc_ranges(pid_t pid, struct ranges *r, int *has_ld);
-
-/* No loader mapped: nothing in the process can load a library. */
-static int check_dynamic(struct pk_attach *a)
-{
-	struct ranges r;
-	int has_ld;
-
-	if (read_libc_ranges(a->pid, &r, &has_ld)) {
-		fprintf(stderr, "%s: process %d has exited\n", a->who, (int)a->pid);
-		return -ESRCH;
-	}
-	if (!has_ld) {
-		fprintf(stderr,
-			"%s: process %d is statically linked: there is no loader in it to load "
-			"the agent with; probekit can only trace dynamically linked programs\n",
-			a->who, (int)a->pid);
-		return -ENOEXEC;
-	}
-	return 0;
-}
-
-static int read_libc_ranges(pid_t pid, struct ranges *r, int *has_ld)
+static int read_maps(pid_t pid, const char *agent, struct maps_info *m)
 {
 	char path[64], line[4096], file[4096], perm[8];
 	unsigned long lo, hi;
 	FILE *f;
 
-	r->n = 0;
-	*has_ld = 0;
+	memset(m, 0, sizeof(*m));
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -211,21 +200,43 @@ static int read_libc_ranges(pid_t pid, struct ranges *r, int *has_ld)
 			continue;
 		base = strrchr(file, '/');
 		base = base ? base + 1 : file;
+		/* A copy unlinked once loaded reads "NAME (deleted)". */
+		if (agent && !strncmp(base, agent, strlen(agent)))
+			m->has_agent = 1;
 		if (!strncmp(base, "ld-linux", 8))
-			*has_ld = 1;
+			m->has_ld = 1;
 		if (perm[2] != 'x' || (strncmp(base, "libc.so", 7) &&
 				       strncmp(base, "ld-linux", 8) && strncmp(base, "libc-", 5)))
 			continue;
-		if (r->n < 16) {
-			r->lo[r->n] = lo;
-			r->hi[r->n++] = hi;
+		if (m->n < 16) {
+			m->lo[m->n] = lo;
+			m->hi[m->n++] = hi;
 		}
 	}
 	fclose(f);
 	return 0;
 }
 
-static int in_ranges(const struct ranges *r, uintptr_t pc)
+/* No loader mapped: nothing in the process can load a library. */
+static int check_dynamic(struct pk_attach *a)
+{
+	struct maps_info m;
+
+	if (read_maps(a->pid, NULL, &m)) {
+		fprintf(stderr, "%s: process %d has exited\n", a->who, (int)a->pid);
+		return -ESRCH;
+	}
+	if (!m.has_ld) {
+		fprintf(stderr,
+			"%s: process %d is statically linked: there is no loader in it to load "
+			"the agent with; probekit can only trace dynamically linked programs\n",
+			a->who, (int)a->pid);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+static int in_ranges(const struct maps_info *r, uintptr_t pc)
 {
 	int i;
 
@@ -273,14 +284,14 @@ static int borrow_thread(struct pk_attach *a, struct pk_inject *in)
 {
 	char path[64];
 	double give_up = pk_now_s() + 2.0;
-	struct ranges r;
-	int has_ld, err = -ESRCH;
+	struct maps_info r;
+	int err = -ESRCH;
 
 	while (pk_now_s() < give_up) {
 		DIR *d;
 		struct dirent *de;
 
-		err = read_libc_ranges(a->pid, &r, &has_ld);
+		err = read_maps(a->pid, NULL, &r);
 		if (err) {
 			fprintf(stderr, "%s: process %d has exited\n", a->who, (int)a->pid);
 			return -ESRCH;
@@ -594,35 +605,20 @@ char *pk_attach_list(struct pk_attach *a, size_t *len)
 int pk_attach_alive(const struct pk_attach *a)
 {
 	struct pollfd p = {.fd = a->pidfd, .events = POLLIN};
-	char path[64], state[16];
+	char path[64];
 
 	if (a->pidfd >= 0)
 		return poll(&p, 1, 0) == 0;
 	snprintf(path, sizeof(path), "/proc/%d", (int)a->pid);
-	if (access(path, F_OK))
-		return 0;
-	status_field(a->pid, "State:", state, sizeof(state));
-	return state[0] != 'Z' && state[0] != 'X';
+	return !access(path, F_OK) && !is_zombie(a->pid);
 }
 
 static int agent_mapped(pid_t pid, const char *agent)
 {
-	char path[64], line[4096];
 	const char *base = strrchr(agent, '/');
-	FILE *f;
-	int yes = 0;
+	struct maps_info m;
 
-	if (!base)
-		return 0;
-	base++;
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (!yes && fgets(line, sizeof(line), f))
-		yes = strstr(line, base) != NULL;
-	fclose(f);
-	return yes;
+	return base && !read_maps(pid, base + 1, &m) && m.has_agent;
 }
 
 int pk_attach_close(struct pk_attach *a)

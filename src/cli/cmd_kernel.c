@@ -77,19 +77,6 @@ struct ktrace {
 	size_t jcap;
 };
 
-static volatile sig_atomic_t kstop;
-
-static void on_kstop(int sig)
-{
-	(void)sig;
-	kstop = 1;
-}
-
-static void on_kchild(int sig)
-{
-	(void)sig;
-}
-
 static void ktrace_usage(FILE *f)
 {
 	fprintf(f,
@@ -1104,19 +1091,14 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, int *first)
 		case 'o': kt->out_path = optarg; break;
 		case 'f': kt->filters[kt->nfilters++] = optarg; break;
 		case 'F':
-			if (!strcmp(optarg, "json"))
-				kt->json = 1;
-			else if (strcmp(optarg, "text")) {
-				fprintf(stderr, "probekit trace: --format is text or json\n");
+			kt->json = pk_cli_parse_format(optarg);
+			if (kt->json < 0)
 				return -EINVAL;
-			}
 			break;
 		case 'd':
-			kt->duration = strtod(optarg, &end);
-			if (*end || kt->duration <= 0) {
-				fprintf(stderr, "probekit trace: -d takes a number of seconds\n");
+			kt->duration = pk_cli_parse_seconds(optarg);
+			if (kt->duration < 0)
 				return -EINVAL;
-			}
 			break;
 		case 'B':
 			kt->buffer_kb = strtoul(optarg, &end, 10);
@@ -1182,12 +1164,12 @@ static pid_t run(struct ktrace *kt, char **cmd)
 		drain(kt);
 		if (child > 0 && has_exited(child))
 			return child;
-		if (kstop || (deadline && pk_now_s() >= deadline))
+		if (pk_cli_stop || (deadline && pk_now_s() >= deadline))
 			break;
 	}
 	if (child > 0) {
 		/* As the user-space tracer: SIGINT passed on, -d ends it, SIGKILL after a while. */
-		kill(child, kstop ? SIGINT : SIGTERM);
+		kill(child, pk_cli_stop ? SIGINT : SIGTERM);
 		deadline = pk_now_s() + STOP_GRACE_S;
 		while (!has_exited(child)) {
 			if (pk_now_s() > deadline) {
@@ -1264,17 +1246,7 @@ int cmd_trace_kernel(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	{
-		/* Without SA_RESTART: the command's exit interrupts the poll at once. */
-		struct sigaction sa = {.sa_handler = on_kchild};
-
-		sigaction(SIGCHLD, &sa, NULL);
-		sa.sa_handler = on_kstop;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-	}
+	pk_cli_catch_signals(1);
 	remove_leftovers();
 	snprintf(kt.inst, sizeof(kt.inst), INST_PREFIX "%d", (int)getpid());
 	snprintf(kt.inst_rel, sizeof(kt.inst_rel), "instances/%s", kt.inst);

@@ -59,19 +59,6 @@ struct trace {
 	size_t line_cap;
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void on_child(int sig)
-{
-	(void)sig;
-}
-
 static void trace_usage(FILE *f)
 {
 	fprintf(f,
@@ -446,19 +433,14 @@ static int parse_opts(struct trace *t, int argc, char **argv, int *first_def)
 			break;
 		case 'f': t->filter_args[t->nfilter_args++] = optarg; break;
 		case 'F':
-			if (!strcmp(optarg, "json"))
-				t->o.json = 1;
-			else if (strcmp(optarg, "text")) {
-				fprintf(stderr, "probekit trace: --format is text or json\n");
+			t->o.json = pk_cli_parse_format(optarg);
+			if (t->o.json < 0)
 				return -EINVAL;
-			}
 			break;
 		case 'd':
-			t->o.duration = strtod(optarg, &end);
-			if (*end || t->o.duration <= 0) {
-				fprintf(stderr, "probekit trace: -d takes a number of seconds\n");
+			t->o.duration = pk_cli_parse_seconds(optarg);
+			if (t->o.duration < 0)
 				return -EINVAL;
-			}
 			break;
 		case 'B':
 			t->o.buffer_size = strtoul(optarg, &end, 10) * 1024;
@@ -493,7 +475,7 @@ static int stream(struct trace *t, int *status)
 		if (t->o.pid ? !pk_attach_alive(&t->att)
 			     : waitpid(t->child, status, WNOHANG) == t->child)
 			return 1;
-		if (stop_requested || (deadline && pk_now_s() >= deadline))
+		if (pk_cli_stop || (deadline && pk_now_s() >= deadline))
 			return 0;
 	}
 }
@@ -507,7 +489,7 @@ static void stop_child(struct trace *t, int *status)
 	 * only the tracer was signalled; -d ends it with SIGTERM. A
 	 * program that ignores the signal gets SIGKILL after 5 s.
 	 */
-	kill(t->child, stop_requested ? SIGINT : SIGTERM);
+	kill(t->child, pk_cli_stop ? SIGINT : SIGTERM);
 	deadline = pk_now_s() + 5;
 	while (waitpid(t->child, status, WNOHANG) != t->child) {
 		if (pk_now_s() > deadline) {
@@ -647,15 +629,7 @@ int cmd_trace(int argc, char **argv)
 	}
 	t.line_cap = 4096;
 	t.line_buf = malloc(t.line_cap);
-	signal(SIGINT, on_stop);
-	signal(SIGTERM, on_stop);
-	signal(SIGPIPE, SIG_IGN);
-	{
-		/* Without SA_RESTART: the program's exit interrupts the ring wait at once. */
-		struct sigaction sa = {.sa_handler = on_child};
-
-		sigaction(SIGCHLD, &sa, NULL);
-	}
+	pk_cli_catch_signals(0);
 	err = t.o.pid ? attach(&t) : launch(&t, cmd);
 	if (err)
 		return err;

@@ -97,3 +97,52 @@ double pk_now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+volatile sig_atomic_t pk_cli_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	pk_cli_stop = 1;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;
+}
+
+void pk_cli_catch_signals(int hup)
+{
+	/* Without SA_RESTART: a wait for the ring or the command ends at once. */
+	struct sigaction sa = {.sa_handler = on_child};
+
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (hup)
+		sigaction(SIGHUP, &sa, NULL);
+}
+
+int pk_cli_parse_format(const char *arg)
+{
+	if (!strcmp(arg, "json"))
+		return 1;
+	if (!strcmp(arg, "text"))
+		return 0;
+	fprintf(stderr, "probekit trace: --format is text or json\n");
+	return -EINVAL;
+}
+
+double pk_cli_parse_seconds(const char *arg)
+{
+	char *end;
+	double d = strtod(arg, &end);
+
+	if (*end || !(d > 0)) {
+		fprintf(stderr, "probekit trace: -d takes a number of seconds\n");
+		return -1;
+	}
+	return d;
+}

@@ -6,6 +6,7 @@
 #ifndef PK_CLI_OUTPUT_H
 #define PK_CLI_OUTPUT_H
 
+#include <signal.h>
 #include <stdio.h>
 
 /* One event for --format json. */
@@ -58,6 +59,22 @@ void pk_out_profile_row(FILE *f, const char *name, long long hits, long long mis
  * Return: 0, the first non-zero @add returned, or -errno (said on stderr).
  */
 int pk_cli_read_defs(const char *path, int (*add)(void *ctx, const char *line), void *ctx);
+
+/* Set by SIGINT and SIGTERM (and SIGHUP if asked) once pk_cli_catch_signals() ran. */
+extern volatile sig_atomic_t pk_cli_stop;
+
+/*
+ * SIGINT, SIGTERM (and SIGHUP with @hup) set pk_cli_stop; SIGPIPE is
+ * ignored; SIGCHLD does nothing but interrupt a wait, so that a command's
+ * exit is seen at once.
+ */
+void pk_cli_catch_signals(int hup);
+
+/* --format: 0 text, 1 json, or -EINVAL (said on stderr). */
+int pk_cli_parse_format(const char *arg);
+
+/* -d: a number of seconds > 0, or -1 (said on stderr). */
+double pk_cli_parse_seconds(const char *arg);
 
 /* CLOCK_MONOTONIC in seconds. */
 double pk_now_s(void);

@@ -266,24 +266,20 @@ void pk_retprobe_thread_exit(struct pk_thread *t)
 	put_list(&t->parked);
 }
 
-struct pending_count {
-	unsigned int n;
-};
-
 static void count_thread(struct pk_thread *t, void *arg)
 {
-	struct pending_count *c = arg;
+	unsigned int *n = arg;
 	struct pk_retprobe_instance *ri = __atomic_load_n(&t->ri, __ATOMIC_ACQUIRE), cur;
 	int steps;
 
 	if (__atomic_load_n(&t->parked, __ATOMIC_ACQUIRE))
-		c->n++;
+		(*n)++;
 	/* Another thread's list, popped as we read it: every read may fault. */
 	for (steps = 0; ri && steps < 100000; steps++, ri = cur.pk_next) {
 		if (pk_read_nofault(&cur, ri, sizeof(cur)))
 			break;
 		if (slot_holds_trampoline(cur.pk_sp))
-			c->n++;
+			(*n)++;
 	}
 }
 
@@ -294,19 +290,19 @@ static void count_thread(struct pk_thread *t, void *arg)
  */
 unsigned int pk_retprobe_pending(void)
 {
-	struct pending_count c = {0};
+	unsigned int pending = 0;
 	unsigned long n = __atomic_load_n(&nr_buried, __ATOMIC_ACQUIRE), i;
 
-	pk_thread_foreach(count_thread, &c);
+	pk_thread_foreach(count_thread, &pending);
 	for (i = 0; i < NR_GRAVES && i < n; i++) {
 		const struct grave *g = &graves[i];
 		int tid = __atomic_load_n(&g->tid, __ATOMIC_ACQUIRE);
 
 		if (tid && pk_sys(SYS_tgkill, pk_sys(SYS_getpid, 0, 0, 0), tid, 0) != -ESRCH &&
 		    slot_holds_trampoline(g->slot))
-			c.n++;
+			pending++;
 	}
-	return c.n;
+	return pending;
 }
 
 /*

@@ -135,7 +135,6 @@ static int reclaim_wait(unsigned int want, int max_ms)
 	}
 	return nr_quarantined && got < want ? -EBUSY : 0;
 }
-#define reclaim_all(ms) reclaim_wait(~0u, ms)
 
 void pk_text_atfork_child(void)
 {
@@ -372,7 +371,7 @@ void *pk_slot_alloc(uintptr_t near1, uintptr_t near2, int *err)
 void pk_slot_free(void *slot)
 {
 	/* Full: wait for one grace period; should that fail, the slot stays used (a leak, safe). */
-	if (nr_quarantined == QUARANTINE && reclaim_all(1000) && nr_quarantined == QUARANTINE)
+	if (nr_quarantined == QUARANTINE && reclaim_wait(~0u, 1000) && nr_quarantined == QUARANTINE)
 		return;
 	quarantine[nr_quarantined].slot = (uintptr_t)slot;
 	quarantine[nr_quarantined].epoch = epoch;
@@ -392,7 +391,7 @@ int pk_text_release(void)
 {
 	unsigned int i, n = nr_chunks;
 
-	if (reclaim_all(1000))
+	if (reclaim_wait(~0u, 1000))
 		return -EBUSY;
 	for (i = 0; i < n; i++)
 		if (chunks[i].used)
