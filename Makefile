@@ -28,7 +28,11 @@ BASEFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -Iinclude -Isrc -Isrc/
 	-D_GNU_SOURCE $(SANFLAGS)
 # The trap path must not call into libc (memcpy for loops, stack protector
 # checks): those would be unprobeable and re-entrant from a signal handler.
+# Nor touch vector or x87 registers: a jump-optimized hit saves the extended
+# state only for handlers that may (src/arch/x86_64/vec.c), and the engine's
+# own hit path is compiled so that it never needs it. The CLI is exempt.
 LIBFLAGS := $(BASEFLAGS) -fno-tree-loop-distribute-patterns -fno-stack-protector
+NOVEC    = $(if $(filter $(BUILD)/obj/src/cli/%,$@),,-mgeneral-regs-only)
 LDLIBS_LIB := -lZydis -lelf -ldl -lpthread
 
 LIB_C   := $(wildcard src/core/*.c src/sym/*.c src/text/*.c src/arch/$(ARCH)/*.c)
@@ -80,7 +84,7 @@ TO_PK_TEXT = objcopy --rename-section .text=pk_text,alloc,load,readonly,code,con
 
 $(BUILD)/obj/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LIBFLAGS) -fno-reorder-blocks-and-partition -MMD -MP -MT $@ -MF $(@:.o=.d) -c $< -o $@.tmp
+	$(CC) $(CFLAGS) $(LIBFLAGS) $(NOVEC) -fno-reorder-blocks-and-partition -MMD -MP -MT $@ -MF $(@:.o=.d) -c $< -o $@.tmp
 	$(TO_PK_TEXT) $@.tmp $@ && rm -f $@.tmp
 
 $(BUILD)/obj/src/%.o: src/%.S

@@ -316,11 +316,26 @@ PK_API int pk_read_nofault(void *dst, const void *src, size_t n);
  * @buf: output buffer.
  * @size: its size.
  *
- * One line per probe: address, "k" or "r", sym+off [object], and
- * "[DISABLED]" where it applies.
+ * One line per probe: address, "k" or "r", sym+off [object], then
+ * "[DISABLED]" where it applies, and "[OPTIMIZED]" for a probe that runs
+ * from a jump, or "[INT3: reason]" for one that stays a breakpoint.
  * Return: the length of the full text, as snprintf().
  */
 PK_API int pk_show_probes(char *buf, size_t size);
+
+/**
+ * pk_set_optimization() - turn jump optimization on or off for the process.
+ * @enable: non-zero to let probes run from a jump, 0 for int3 probes only.
+ *
+ * As the kernel's debug.kprobes-optimization: off puts every optimized
+ * probe back to an int3 (probes registered meanwhile stay int3); on
+ * optimizes every probe that can be. PK_OPTIMIZE=0 in the environment
+ * starts the process with it off. PK_FLAG_OPTIMIZED in a probe's flags
+ * tells whether that probe is optimized now.
+ *
+ * Return: the previous setting, 0 or 1.
+ */
+PK_API int pk_set_optimization(int enable);
 
 /**
  * pk_show_blacklist() - address ranges that cannot be probed, and why.

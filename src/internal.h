@@ -29,14 +29,25 @@
  * its out-of-line slot.
  */
 struct pk_site {
+	/*
+	 * First, at a fixed offset: entry.S reads it on every hit. Non-zero
+	 * when some handler here may touch vector or x87 state, so that the
+	 * detour and the post stub save the extended state around the call.
+	 */
+	unsigned int vec;
 	uintptr_t addr;
 	struct pk_probe *probes; /* registration order; readers walk it lock-free */
 	struct pk_site *hnext;	 /* hash chain */
 	unsigned int nr_enabled;
 	unsigned int nr_post; /* enabled probes with a post_handler */
 	int armed;
+	int optimized;		  /* the jump is in place (PK_FLAG_OPTIMIZED) */
+	int opt_queued;		  /* on the optimizer's list */
+	const char *opt_why;	  /* why it is not optimized, or NULL */
+	struct pk_site *opt_next; /* the optimizer's list */
 	struct pk_arch_site arch;
 };
+_Static_assert(offsetof(struct pk_site, vec) == 0, "entry.S reads pk_site.vec at offset 0");
 
 /* Per-thread state, in a pool that signal handlers can claim without malloc. */
 struct pk_thread {
@@ -110,9 +121,30 @@ void pk_dispatch_post(struct pk_site *site, struct pk_regs *regs, struct pk_thre
 int pk_dispatch_fault(struct pk_site *site, struct pk_regs *regs, int signo, struct pk_thread *t);
 
 /* core/retprobe.c */
-void pk_rethook_dispatch(void *unused, struct pk_regs *regs);
+/* From the trampoline; non-zero when its fast exit can resume @regs. */
+int pk_rethook_dispatch(void *unused, struct pk_regs *regs);
 void pk_retprobe_thread_exit(struct pk_thread *t);
 unsigned int pk_retprobe_pending(void);
+
+/* core/optimize.c: switching armed sites between int3 and a jump */
+int pk_opt_enabled(void);
+void pk_opt_queue(struct pk_site *s);
+void pk_opt_dequeue(struct pk_site *s);
+/* Optimize what is queued, one code sync per step for the whole batch. */
+void pk_opt_flush(void);
+/* Back to int3 before @s is disarmed or a neighbour's bytes change; batched likewise. */
+void pk_opt_unoptimize(struct pk_site **v, int n);
+/* Before a new site at @addr is armed: sites whose jump reads that byte go back to int3. */
+void pk_opt_unshadow(uintptr_t addr);
+/* Whether a probe's handlers may touch vector or x87 state. */
+int pk_probe_uses_vector(const struct pk_probe *p);
+/* entry.S: a return probe's handler may touch vector state. */
+extern unsigned int pk_rethook_vec;
+/* Handlers known not to touch vector state although analysis cannot tell (the agent's). */
+void pk_vec_trust(const void *fn);
+
+/* core/retprobe.c: the user handlers behind a retprobe's entry probe, 0 if @p is not one. */
+int pk_retprobe_handlers(const struct pk_probe *p, const void **entry, const void **ret);
 
 /* core/blacklist.c */
 int pk_blacklisted(uintptr_t addr);
@@ -128,7 +160,12 @@ void *pk_slot_base(uintptr_t pc);
 int pk_slot_range(size_t i, uintptr_t *start, uintptr_t *end);
 void pk_text_atfork_child(void);
 int pk_text_release(void);
-#define PK_SLOT_SIZE 128
+#define PK_SLOT_SIZE 256
+/* Stubs at the addresses a punned jump dictates (see arch opt.c). */
+int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at);
+void pk_stub_free(uintptr_t at, size_t len);
+int pk_stub_contains(uintptr_t addr);
+void pk_defer_free(void *p);
 
 /* The arch contract. */
 int arch_init(void);
@@ -150,6 +187,28 @@ int arch_arm_probe(struct pk_site *site);
 int arch_disarm_probe(struct pk_site *site);
 void arch_remove_probe(struct pk_site *site);
 int arch_is_trap_byte(uint8_t b);
+/*
+ * Jump optimization. Prepare plans the jump and writes its detour (0, or a
+ * negative errno with the reason in *why); the steps write the code, and
+ * the caller syncs the cores between steps: optimize 0 the bytes after the
+ * first, 1 the first byte; unoptimize 0 the first byte back to the trap,
+ * 1 the rest back to the original.
+ */
+int arch_prepare_optimized(struct pk_site *site, const char **why);
+int arch_optimize_step(struct pk_site *site, int step);
+int arch_unoptimize_step(struct pk_site *site, int step);
+/* Whether @site's jump, when in place, reads the byte at @addr (outside its own instruction). */
+int arch_opt_reads(const struct pk_site *site, uintptr_t addr);
+/* Drop the planned jump (a neighbour took the bytes it read); the detour stays. */
+void arch_forget_optimized(struct pk_site *site);
+/* Bytes of the instruction at @site that differ from the original now (trap or jump). */
+unsigned int arch_patched_len(const struct pk_site *site);
+/* Whether @b can be the first byte of a planted trap or jump. */
+int arch_may_start_site(uint8_t b);
+#define ARCH_OPT_READ_BEHIND 8 /* how far before @addr such a site can start */
+/* Whether code at @fn (and what it calls) may touch vector or x87 state: 1, or 0 when proven not.
+ */
+int arch_code_uses_vector(uintptr_t fn);
 uintptr_t arch_rethook_trampoline(void);
 
 /* Raw system calls: the trap path must not enter libc. */

@@ -65,7 +65,7 @@ int pk_blacklisted(uintptr_t addr)
 	for (i = 0; i < nr_bl; i++)
 		if (addr >= bl[i].start && addr < bl[i].end)
 			return 1;
-	return pk_slot_base(addr) != NULL;
+	return pk_slot_base(addr) != NULL || pk_stub_contains(addr);
 }
 
 /* snprintf that keeps counting past the end of the buffer. */
@@ -126,9 +126,14 @@ static void show_site(struct pk_site *site, void *arg)
 				 si.is_exe ? "" : si.object, si.is_exe ? "" : "]");
 		else
 			snprintf(where, sizeof(where), "0x%lx", (unsigned long)site->addr);
-		emit(c->buf, c->size, &c->len, "%016lx  %c  %s%s\n", (unsigned long)site->addr,
-		     p->pk_priv.owner ? 'r' : 'k', where,
-		     (p->flags & PK_FLAG_DISABLED) ? "  [DISABLED]" : "");
+		emit(c->buf, c->size, &c->len, "%016lx  %c  %s%s%s%s%s\n",
+		     (unsigned long)site->addr, p->pk_priv.owner ? 'r' : 'k', where,
+		     (p->flags & PK_FLAG_DISABLED) ? "  [DISABLED]" : "",
+		     site->optimized ? "  [OPTIMIZED]"
+		     : site->opt_why ? "  [INT3: "
+				     : "",
+		     !site->optimized && site->opt_why ? site->opt_why : "",
+		     !site->optimized && site->opt_why ? "]" : "");
 	}
 }
 

@@ -71,21 +71,31 @@ static void site_unpublish(struct pk_site *s)
 		pk_store(pp, s->hnext);
 }
 
+/* Put back the original bytes of the site at @at over what @buf (code from @addr) shows. */
+static void unpatch(const struct pk_site *s, uintptr_t addr, uint8_t *buf, size_t n)
+{
+	unsigned int i, len = arch_patched_len(s);
+
+	for (i = 0; i < len; i++)
+		if (s->addr + i >= addr && s->addr + i < addr + n)
+			buf[s->addr + i - addr] = s->arch.insn.bytes[i];
+}
+
 int pk_read_orig(uintptr_t addr, uint8_t *buf, size_t n)
 {
+	struct pk_site *s;
+	uintptr_t d;
 	size_t i;
 
 	if (pk_read_nofault(buf, (const void *)addr, n))
 		return -EFAULT;
-	/* Armed sites show their trap byte; decoding must see the code underneath. */
-	for (i = 0; i < n; i++) {
-		if (arch_is_trap_byte(buf[i])) {
-			struct pk_site *s = pk_site_lookup(addr + i);
-
-			if (s)
-				buf[i] = s->arch.insn.bytes[0];
-		}
-	}
+	/* Armed sites show their trap or jump; decoding must see the code underneath. */
+	for (d = 1; d <= ARCH_OPT_READ_BEHIND && d <= addr; d++)
+		if ((s = pk_site_lookup(addr - d)) && s->optimized)
+			unpatch(s, addr, buf, n);
+	for (i = 0; i < n; i++)
+		if (arch_may_start_site(buf[i]) && (s = pk_site_lookup(addr + i)))
+			unpatch(s, addr, buf, n);
 	return 0;
 }
 
@@ -222,17 +232,22 @@ static void site_recount(struct pk_site *s)
 	}
 }
 
+/* Arm or disarm @s as its enabled probes say; an armed site is queued for the jump. */
 static int site_update_arming(struct pk_site *s)
 {
 	int err = 0;
 
 	site_recount(s);
-	if (s->nr_enabled && !s->armed)
+	if (s->nr_enabled && !s->armed) {
 		err = arch_arm_probe(s);
-	else if (!s->nr_enabled && s->armed)
+	} else if (!s->nr_enabled && s->armed) {
+		pk_opt_unoptimize(&s, 1);
 		err = arch_disarm_probe(s);
+	}
 	if (!err)
 		s->armed = s->nr_enabled > 0;
+	if (s->armed)
+		pk_opt_queue(s);
 	return err;
 }
 
@@ -266,8 +281,13 @@ int pk_register_locked(struct pk_probe *p)
 			free(s);
 			return err;
 		}
+		/* A neighbour's punned jump may read the byte the int3 goes on. */
+		pk_opt_unshadow(addr);
 		site_publish(s);
 	}
+	/* Before @p is visible: a hit that runs its handlers must save what they may use. */
+	if (!s->vec && pk_probe_uses_vector(p))
+		pk_store(&s->vec, 1);
 	p->pk_priv.next = NULL;
 	p->pk_priv.site = s;
 	p->pk_priv.state = ST_REGISTERED | (p->symbol_name ? ST_ADDR_FROM_SYM : 0);
@@ -300,8 +320,10 @@ static void unlink_probe(struct pk_probe *p)
 	}
 	p->pk_priv.state &= ~ST_REGISTERED;
 	site_update_arming(s);
-	if (!s->probes)
+	if (!s->probes) {
+		pk_opt_dequeue(s);
 		site_unpublish(s);
+	}
 }
 
 void pk_unregister_locked(struct pk_probe **ps, int n)
@@ -310,6 +332,13 @@ void pk_unregister_locked(struct pk_probe **ps, int n)
 	int i, nd = 0;
 
 	dead = calloc((size_t)(n > 0 ? n : 1), sizeof(*dead));
+	/* All the jumps back to int3 in one batch; sites that keep probes are queued again. */
+	for (i = 0; i < n && dead; i++)
+		if (pk_probe_is_registered(ps[i]) &&
+		    ((struct pk_site *)ps[i]->pk_priv.site)->optimized)
+			dead[nd++] = ps[i]->pk_priv.site;
+	pk_opt_unoptimize(dead, nd);
+	nd = 0;
 	for (i = 0; i < n; i++) {
 		struct pk_probe *p = ps[i];
 		struct pk_site *s;
@@ -334,9 +363,11 @@ void pk_unregister_locked(struct pk_probe **ps, int n)
 			continue;
 		}
 		arch_remove_probe(dead[i]);
-		free(dead[i]);
+		/* A thread that took the jump may not have reached the dispatcher yet. */
+		pk_defer_free(dead[i]);
 	}
 	free(dead);
+	pk_opt_flush();
 }
 
 struct probe_list {
@@ -425,6 +456,7 @@ PK_API int pk_register_probe(struct pk_probe *p)
 	if (!pk_probe_is_registered(p))
 		p->pk_priv.owner = NULL;
 	err = pk_register_locked(p);
+	pk_opt_flush();
 	pthread_mutex_unlock(&pk_lock);
 	return err;
 }
@@ -440,13 +472,22 @@ PK_API int pk_register_probes(struct pk_probe **ps, int num)
 
 	if (!ps || num <= 0)
 		return -EINVAL;
+	/* One lock and one flush: the whole batch takes its jumps with three syncs. */
+	pthread_mutex_lock(&pk_lock);
 	for (i = 0; i < num; i++) {
-		err = pk_register_probe(ps[i]);
+		err = ps[i] && (ps[i]->pre_handler || ps[i]->post_handler) ? 0 : -EINVAL;
+		if (!err && !pk_probe_is_registered(ps[i]))
+			ps[i]->pk_priv.owner = NULL;
+		if (!err)
+			err = pk_register_locked(ps[i]);
 		if (err) {
-			pk_unregister_probes(ps, i);
+			pk_unregister_locked(ps, i);
+			pthread_mutex_unlock(&pk_lock);
 			return err;
 		}
 	}
+	pk_opt_flush();
+	pthread_mutex_unlock(&pk_lock);
 	return 0;
 }
 
@@ -470,6 +511,7 @@ static int set_disabled(struct pk_probe *p, int disabled)
 		else
 			__atomic_fetch_and(&p->flags, ~PK_FLAG_DISABLED, __ATOMIC_RELAXED);
 		err = site_update_arming(p->pk_priv.site);
+		pk_opt_flush();
 	}
 	pthread_mutex_unlock(&pk_lock);
 	return err;

@@ -215,10 +215,10 @@ static int rp_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 	return 0;
 }
 
-void pk_rethook_dispatch(void *unused, struct pk_regs *regs)
+int pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 {
 	struct pk_thread *t = pk_thread_get();
-	unsigned long slot = regs->sp - 8;
+	unsigned long sp0 = regs->sp, slot = regs->sp - 8;
 	struct pk_retprobe_instance **pp, *ri;
 	struct pk_retprobe *rp;
 
@@ -233,7 +233,7 @@ void pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 			__builtin_trap();
 		reclaim_stale(t, slot - 1);
 		pk_thread_exit(t);
-		return;
+		return 1;
 	}
 	ri = *pp;
 	*pp = ri->pk_next;
@@ -248,6 +248,7 @@ void pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 	/* Chained retprobes on this frame keep their instances at this very slot. */
 	reclaim_stale(t, slot - 1);
 	pk_thread_exit(t);
+	return pk_arch_fast_resume(regs, sp0);
 }
 
 static void put_list(struct pk_retprobe_instance **head)
@@ -393,6 +394,18 @@ static void hook_unwinder_locked(void)
 			    &unwind_probes[i]); /* absent libgcc_s: nothing to guard */
 }
 
+int pk_retprobe_handlers(const struct pk_probe *p, const void **entry, const void **ret)
+{
+	const struct pk_retprobe *rp;
+
+	if (p->pre_handler != rp_pre_handler)
+		return 0;
+	rp = pk_container_of(p, struct pk_retprobe, kp);
+	*entry = (const void *)rp->entry_handler;
+	*ret = (const void *)rp->handler;
+	return 1;
+}
+
 static int register_one_locked(struct pk_retprobe *rp)
 {
 	unsigned int n;
@@ -461,6 +474,7 @@ PK_API int pk_register_retprobe(struct pk_retprobe *rp)
 
 	pthread_mutex_lock(&pk_lock);
 	err = register_one_locked(rp);
+	pk_opt_flush();
 	pthread_mutex_unlock(&pk_lock);
 	return err;
 }
@@ -476,13 +490,17 @@ PK_API int pk_register_retprobes(struct pk_retprobe **rps, int num)
 
 	if (!rps || num <= 0)
 		return -EINVAL;
+	pthread_mutex_lock(&pk_lock);
 	for (i = 0; i < num; i++) {
-		err = pk_register_retprobe(rps[i]);
+		err = register_one_locked(rps[i]);
 		if (err) {
-			pk_unregister_retprobes(rps, i);
+			unregister_locked(rps, i);
+			pthread_mutex_unlock(&pk_lock);
 			return err;
 		}
 	}
+	pk_opt_flush();
+	pthread_mutex_unlock(&pk_lock);
 	return 0;
 }
 

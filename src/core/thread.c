@@ -12,8 +12,16 @@
  * removes, then waits for every thread that was inside at that moment to
  * come out (its seq changes), and for every thread still running the
  * removed site's slot to leave it.
+ *
+ * The fence that orders a reader's seq store before its reads of the
+ * registry is asymmetric, as in liburcu's membarrier flavour: the reader
+ * (every probe hit) has only a compiler barrier, and the remover makes
+ * every running thread of the process execute a full barrier with
+ * membarrier() before it reads the seqs. A jump-optimized hit cannot afford
+ * an mfence; a removal can afford a system call.
  */
 #include <dirent.h>
+#include <linux/membarrier.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -36,6 +44,7 @@ static pthread_key_t exit_key;
 static int exit_key_ok;
 
 static __thread struct pk_thread *self PK_IE;
+static int asym_fence; /* membarrier's private expedited command is ours */
 __thread uintptr_t pk_ool PK_IE;
 unsigned long pk_nested_windows;
 
@@ -126,7 +135,10 @@ void pk_thread_enter(struct pk_thread *t)
 		return;
 	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELAXED);
 	/* Pairs with the fence in pk_wait_quiescent: a remover sees us, or we see its removal. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__builtin_expect(asym_fence, 1))
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 void pk_thread_exit(struct pk_thread *t)
@@ -201,6 +213,12 @@ void pk_wait_quiescent(const struct pk_site *site)
 	struct pk_thread *me = self;
 
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* A forked child's memory starts unregistered: register again then. */
+	if (asym_fence && pk_sys(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) &&
+	    (pk_sys(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) ||
+	     pk_sys(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)))
+		/* Cannot happen once registration worked; readers fence from now on. */
+		__atomic_store_n(&asym_fence, 0, __ATOMIC_SEQ_CST);
 	hwm = pk_load(&pool_hwm);
 	for (i = 0; i < hwm; i++) {
 		struct pk_thread *t = &pool[i];
@@ -248,6 +266,7 @@ void pk_thread_init(void)
 	if (thread_init_done)
 		return;
 	thread_init_done = 1;
+	asym_fence = pk_sys(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 	exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0;
 	/* Once per load: a re-initialised engine must not run the handler twice. */
 	if (!atfork_done)

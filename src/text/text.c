@@ -48,13 +48,35 @@ static unsigned int nr_chunks;
 /* Freed slots waiting for a grace period that started after they were freed. */
 #define QUARANTINE 4096
 static struct {
-	uintptr_t slot;
+	uintptr_t slot;	     /* or a stub's first byte */
+	size_t stub_len;     /* 0 for a slot */
 	unsigned long epoch; /* grace periods started before the free */
 } quarantine[QUARANTINE];
 static unsigned int nr_quarantined;
 static unsigned long epoch;
 static struct pk_grace grace;
 static int grace_running;
+
+/*
+ * Pages for the stubs of punned jumps, which land at addresses the code's
+ * own bytes dictate: mapped on demand wherever the address space is free,
+ * shared by the stubs that fit, each byte's use in a bitmap. Found by page
+ * through an open-addressed table.
+ */
+#define PAGE	   4096UL
+#define STUB_PAGES 8192
+#define STUB_HASH  16384
+#define STUB_SCAN  64 /* pages of a wide window tried, nearest first */
+#define USER_TOP   0x7ffffffff000UL
+#define MMAP_MIN   0x10000UL
+struct stub_page {
+	uintptr_t base;
+	unsigned int used;
+	uint64_t bits[PAGE / 64];
+};
+static struct stub_page stub_pages[STUB_PAGES];
+static unsigned int nr_stub_pages;
+static int stub_hash[STUB_HASH]; /* index + 1, 0: empty */
 
 static int mem_fd = -1;
 static pid_t mem_pid;
@@ -74,6 +96,114 @@ static int open_mem(void)
 	return mem_fd;
 }
 
+static struct stub_page *stub_page_find(uintptr_t base)
+{
+	unsigned int h = (unsigned int)((base / PAGE * 0x9e3779b97f4a7c15ULL) >> 50) % STUB_HASH;
+
+	for (; stub_hash[h]; h = (h + 1) % STUB_HASH)
+		if (stub_pages[stub_hash[h] - 1].base == base)
+			return &stub_pages[stub_hash[h] - 1];
+	return NULL;
+}
+
+static struct stub_page *stub_page_add(uintptr_t base)
+{
+	unsigned int h = (unsigned int)((base / PAGE * 0x9e3779b97f4a7c15ULL) >> 50) % STUB_HASH;
+	struct stub_page *p;
+
+	if (nr_stub_pages == STUB_PAGES)
+		return NULL;
+	if (mmap((void *)base, PAGE, PROT_READ | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (void *)base)
+		return NULL; /* taken (or an old kernel's hint elsewhere: left mapped, harmless) */
+	for (; stub_hash[h]; h = (h + 1) % STUB_HASH)
+		;
+	p = &stub_pages[nr_stub_pages];
+	memset(p, 0, sizeof(*p));
+	p->base = base;
+	pk_store(&nr_stub_pages, nr_stub_pages + 1);
+	stub_hash[h] = (int)nr_stub_pages;
+	return p;
+}
+
+static int stub_bits(struct stub_page *p, size_t off, size_t len, int set)
+{
+	size_t i;
+
+	for (i = off; i < off + len; i++) {
+		uint64_t bit = 1ULL << (i % 64);
+
+		if (set < 0 && (p->bits[i / 64] & bit))
+			return 0;
+		if (set > 0)
+			p->bits[i / 64] |= bit;
+		if (set == 0)
+			p->bits[i / 64] &= ~bit;
+	}
+	return 1;
+}
+
+/* A free run of @len bytes in @p starting within [lo, hi]; the byte offset or -1. */
+static long stub_fit(struct stub_page *p, uintptr_t lo, uintptr_t hi, size_t len)
+{
+	uintptr_t a = lo > p->base ? lo : p->base;
+	uintptr_t b = hi < p->base + PAGE - len ? hi : p->base + PAGE - len;
+
+	for (; a <= b; a++)
+		if (stub_bits(p, a - p->base, len, -1))
+			return (long)(a - p->base);
+	return -1;
+}
+
+/**
+ * pk_stub_claim() - reserve @len bytes for a stub starting in [@lo, @hi].
+ * @lo: first acceptable start.
+ * @hi: last acceptable start.
+ * @len: the stub's length (within one page).
+ * @at: the chosen start.
+ *
+ * Return: 0, or -ERANGE when no such place is free in the address space.
+ */
+int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at)
+{
+	uintptr_t first = lo & ~(PAGE - 1), last = hi & ~(PAGE - 1), base;
+	unsigned int pass, tried;
+
+	if (lo < MMAP_MIN || hi + len > USER_TOP || hi < lo)
+		return -ERANGE;
+	/* Pages we have first (they cost nothing), then new ones. */
+	for (pass = 0; pass < 2; pass++) {
+		for (base = first, tried = 0; base <= last && tried < STUB_SCAN;
+		     base += PAGE, tried++) {
+			struct stub_page *p = stub_page_find(base);
+			long off;
+
+			if (!p && pass == 1)
+				p = stub_page_add(base);
+			if (!p)
+				continue;
+			off = stub_fit(p, lo, hi, len);
+			if (off < 0)
+				continue;
+			stub_bits(p, (size_t)off, len, 1);
+			p->used++;
+			*at = base + (uintptr_t)off;
+			return 0;
+		}
+	}
+	return -ERANGE;
+}
+
+static void stub_release(uintptr_t at, size_t len)
+{
+	struct stub_page *p = stub_page_find(at & ~(PAGE - 1));
+
+	if (!p)
+		return;
+	stub_bits(p, at - p->base, len, 0);
+	p->used--;
+}
+
 static void slot_release(uintptr_t s)
 {
 	unsigned int i, n = nr_chunks;
@@ -89,6 +219,18 @@ static void slot_release(uintptr_t s)
 	}
 }
 
+#define DEFER_FREE ((size_t)-1)
+
+static void release(unsigned int i)
+{
+	if (quarantine[i].stub_len == DEFER_FREE)
+		free((void *)quarantine[i].slot);
+	else if (quarantine[i].stub_len)
+		stub_release(quarantine[i].slot, quarantine[i].stub_len);
+	else
+		slot_release(quarantine[i].slot);
+}
+
 /*
  * Give back the quarantined slots whose grace period has passed, and start
  * the next one for those still waiting. Return: how many were given back.
@@ -101,7 +243,7 @@ static unsigned int reclaim(void)
 		/* Passed: it started at epoch - 1, after every slot tagged below that. */
 		for (i = j = 0; i < nr_quarantined; i++) {
 			if (quarantine[i].epoch < epoch) {
-				slot_release(quarantine[i].slot);
+				release(i);
 				n++;
 			} else {
 				quarantine[j++] = quarantine[i];
@@ -142,7 +284,7 @@ void pk_text_atfork_child(void)
 
 	/* Only the forking thread exists here: nobody can be inside a freed slot. */
 	for (i = 0; i < nr_quarantined; i++)
-		slot_release(quarantine[i].slot);
+		release(i);
 	nr_quarantined = 0;
 	if (grace_running)
 		pk_grace_end(&grace);
@@ -150,6 +292,8 @@ void pk_text_atfork_child(void)
 	if (mem_fd >= 0)
 		close(mem_fd);
 	mem_fd = -1;
+	/* membarrier registrations belong to the parent's memory. */
+	membarrier_ok = -1;
 }
 
 static int poke_mprotect(void *addr, const void *src, size_t n)
@@ -368,12 +512,13 @@ void *pk_slot_alloc(uintptr_t near1, uintptr_t near2, int *err)
 	return NULL;
 }
 
-void pk_slot_free(void *slot)
+static void defer_free(uintptr_t at, size_t stub_len)
 {
-	/* Full: wait for one grace period; should that fail, the slot stays used (a leak, safe). */
+	/* Full: wait for one grace period; should that fail, it stays used (a leak, safe). */
 	if (nr_quarantined == QUARANTINE && reclaim_wait(~0u, 1000) && nr_quarantined == QUARANTINE)
 		return;
-	quarantine[nr_quarantined].slot = (uintptr_t)slot;
+	quarantine[nr_quarantined].slot = at;
+	quarantine[nr_quarantined].stub_len = stub_len;
 	quarantine[nr_quarantined].epoch = epoch;
 	nr_quarantined++;
 	/* Only started here; checked when a slot is wanted (reading /proc costs). */
@@ -381,6 +526,26 @@ void pk_slot_free(void *slot)
 		grace_running = 1;
 		epoch++;
 	}
+}
+
+void pk_slot_free(void *slot)
+{
+	defer_free((uintptr_t)slot, 0);
+}
+
+/* A thread may have just jumped into the stub: it too waits out a grace period. */
+void pk_stub_free(uintptr_t at, size_t len)
+{
+	defer_free(at, len);
+}
+
+/*
+ * A site struct a thread may still be about to read: one that jumped into a
+ * detour has not yet announced itself when the site is removed.
+ */
+void pk_defer_free(void *p)
+{
+	defer_free((uintptr_t)p, DEFER_FREE);
 }
 
 /*
@@ -396,6 +561,13 @@ int pk_text_release(void)
 	for (i = 0; i < n; i++)
 		if (chunks[i].used)
 			return -EBUSY;
+	for (i = 0; i < nr_stub_pages; i++)
+		if (stub_pages[i].used)
+			return -EBUSY;
+	for (i = 0; i < nr_stub_pages; i++)
+		munmap((void *)stub_pages[i].base, PAGE);
+	pk_store(&nr_stub_pages, 0);
+	memset(stub_hash, 0, sizeof(stub_hash));
 	pk_store(&nr_chunks, 0);
 	for (i = 0; i < n; i++) {
 		munmap((void *)chunks[i].base, CHUNK_SIZE);
@@ -425,4 +597,10 @@ int pk_slot_range(size_t i, uintptr_t *start, uintptr_t *end)
 	*start = chunks[i].base;
 	*end = chunks[i].base + CHUNK_SIZE;
 	return 0;
+}
+
+/* Whether @addr is in a page of punned jumps' stubs (the blacklist asks). */
+int pk_stub_contains(uintptr_t addr)
+{
+	return stub_page_find(addr & ~(PAGE - 1)) != NULL;
 }

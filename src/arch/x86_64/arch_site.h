@@ -8,10 +8,31 @@
 #define PK_SLOT_POST	 48
 #define PK_SLOT_LIT_SITE 112
 #define PK_SLOT_LIT_POST 120
+/* The detour of a jump-optimized probe: the jump lands here. */
+#define PK_SLOT_DETOUR	128
+#define PK_SLOT_LIT_OPT 160
 
 struct pk_arch_site {
 	struct pk_insn insn;
-	uint8_t *slot; /* NULL for emulated instructions */
+	uint8_t *slot;	 /* NULL for emulated instructions */
+	uint8_t *dslot;	 /* the slot holding the detour (slot, or one of its own) */
+	uint8_t jmp[8];	 /* the jump's bytes over the instruction: prefixes, e9, rel32 */
+	uint8_t jmp_len; /* of jmp[]; bytes past the instruction are its successor's */
+	uint8_t own;	 /* bytes of jmp[] within the instruction (what is written) */
+	uint8_t stub_len;
+	uintptr_t stub; /* a punned jump's stub, or 0 */
 };
+
+/*
+ * Whether entry.S's fast exits can resume @r (included after probekit.h):
+ * the stack pointer as it came, and no flag beyond those they restore
+ * (TF 0x100 and AC 0x40000 need popfq).
+ */
+#define PK_FAST_FLAGS_MASK	    0x40100UL
+#define pk_arch_fast_resume(r, sp0) ((r)->sp == (sp0) && !((r)->flags & PK_FAST_FLAGS_MASK))
+
+struct pk_site;
+/* Free what optimizing @site allocated: its stub and a detour slot of its own. */
+void pk_opt_arch_free(struct pk_site *site);
 
 #endif

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Entries from generated code into C: the post-handler stub that slots fall
- * into, and the return-probe trampoline.
+ * Entries from generated code into C: the jump-optimized probe's detour,
+ * the post-handler stub that slots fall into, and the return-probe
+ * trampoline.
  *
- * Both are entered with rsp 136 bytes below the interrupted stack pointer R:
+ * All are entered with rsp 136 bytes below the interrupted stack pointer R:
  * 128 bytes of red zone left alone, then one word holding the argument for
  * the C function (the site, or 0). They build a struct pk_regs, save the
- * full extended state with xsave (handlers may use any vector register, and
- * libc's string functions clear the upper halves of ymm), call C, restore
- * everything and resume at regs->ip with rsp back at R. The resume address
- * is written into the argument word, and "ret $128" pops it and the red zone
- * in one instruction, so no signal can land between the two.
+ * extended state with xsave when a handler may use it (libc's string
+ * functions clear the upper halves of ymm; an empty handler touches none),
+ * call C, restore everything and resume at regs->ip with rsp at regs->sp.
  */
 	.text
 
@@ -37,7 +36,11 @@
 #define R_SS	160
 #define R_SIZE	168
 
-.macro SAVE_CALL_RESTORE fn
+/*
+ * Save the interrupted registers into a struct pk_regs just below the
+ * argument word; %rbx keeps its address across the call.
+ */
+.macro SAVE_REGS above=0
 	lea	-R_SIZE(%rsp), %rsp
 	mov	%r15, R_R15(%rsp)
 	mov	%r14, R_R14(%rsp)
@@ -60,12 +63,66 @@
 	movq	$0x33, R_CS(%rsp)
 	movq	$0x2b, R_SS(%rsp)
 	movq	$0, R_IP(%rsp)
-	lea	(R_SIZE + 8 + 128)(%rsp), %rax
+	lea	(R_SIZE + \above + 8 + 128)(%rsp), %rax
 	mov	%rax, R_SP(%rsp)
 	cld
-
 	mov	%rsp, %rbx
-	and	$-64, %rsp
+.endm
+
+/*
+ * Restore the registers but rsp, the flags without popfq (microcoded, the
+ * dearest instruction of a hit): DF by hand, OF by an add that overflows
+ * exactly when it was set, the rest with sahf. Handlers' changes to other
+ * flags (TF, AC) make C choose the slow exit instead.
+ */
+.macro FAST_RESTORE
+	testb	$4, R_FL+1(%rsp)
+	jz	5f
+	std
+5:	movzbl	R_FL+1(%rsp), %eax
+	shr	$3, %al
+	and	$1, %al
+	add	$0x7f, %al
+	mov	R_FL(%rsp), %ah
+	sahf
+	mov	R_R15(%rsp), %r15
+	mov	R_R14(%rsp), %r14
+	mov	R_R13(%rsp), %r13
+	mov	R_R12(%rsp), %r12
+	mov	R_BP(%rsp), %rbp
+	mov	R_BX(%rsp), %rbx
+	mov	R_R11(%rsp), %r11
+	mov	R_R10(%rsp), %r10
+	mov	R_R9(%rsp), %r9
+	mov	R_R8(%rsp), %r8
+	mov	R_AX(%rsp), %rax
+	mov	R_CX(%rsp), %rcx
+	mov	R_DX(%rsp), %rdx
+	mov	R_SI(%rsp), %rsi
+	mov	R_DI(%rsp), %rdi
+.endm
+
+/*
+ * Call \fn(argument word, regs). The extended state is saved around the
+ * call only when \vec (a 32-bit memory operand, addressed off %rdi = the
+ * argument word) is non-zero: the registry sets it when some handler may
+ * touch vector or x87 state (analysed when the probe is registered), so an
+ * ordinary hit costs no xsave at all. A non-zero return from \fn says the
+ * registers and stack are as they came but for what the fast exit \fast
+ * restores; zero takes pk_entry_exit, which resumes anywhere.
+ */
+.macro CALL_C fn, vec, above=0, fast
+	mov	(R_SIZE + \above)(%rbx), %rdi
+	mov	%rbx, %rsi
+	cmpl	$0, \vec
+	jne	1f
+	and	$-16, %rsp
+	call	\fn
+	mov	%rbx, %rsp
+	test	%eax, %eax
+	jnz	\fast
+	jmp	pk_entry_exit
+1:	and	$-64, %rsp
 	sub	pk_xsave_size(%rip), %rsp
 	xor	%eax, %eax
 	mov	%rax, 512(%rsp)
@@ -79,18 +136,37 @@
 	mov	$-1, %eax
 	mov	$-1, %edx
 	xsave64	(%rsp)
-
-	mov	R_SIZE(%rbx), %rdi
+	mov	(R_SIZE + \above)(%rbx), %rdi
 	mov	%rbx, %rsi
 	call	\fn
-
+	mov	%eax, %r12d
 	mov	$-1, %eax
 	mov	$-1, %edx
 	xrstor64 (%rsp)
 	mov	%rbx, %rsp
+	test	%r12d, %r12d
+	jnz	\fast
+	jmp	pk_entry_exit
+.endm
 
-	mov	R_IP(%rsp), %rax
-	mov	%rax, R_SIZE(%rsp)
+	/*
+	 * The shared exit: resume at regs->ip with rsp = regs->sp, both as the
+	 * handlers left them. The resume address goes into the word W just
+	 * under the red zone of the new stack pointer, and "ret $128" pops it
+	 * and the red zone at once. When a handler lowered sp so far that W
+	 * falls on the saved registers, these move below W first.
+	 */
+	.p2align 4
+	.type	pk_entry_exit, @function
+pk_entry_exit:
+	mov	R_SP(%rsp), %rdi
+	sub	$136, %rdi
+	lea	R_SIZE(%rsp), %rax
+	cmp	%rax, %rdi
+	jb	3f
+2:	mov	R_IP(%rsp), %rax
+	mov	%rax, (%rdi)
+	mov	%rdi, R_ORIG(%rsp)
 	mov	R_R15(%rsp), %r15
 	mov	R_R14(%rsp), %r14
 	mov	R_R13(%rsp), %r13
@@ -108,17 +184,59 @@
 	mov	R_DI(%rsp), %rdi
 	pushq	R_FL(%rsp)
 	popfq
-	lea	R_SIZE(%rsp), %rsp
+	mov	R_ORIG(%rsp), %rsp
 	ret	$128
-.endm
+3:	lea	-R_SIZE(%rdi), %rax
+	and	$-16, %rax
+	mov	%rsp, %rsi
+	/* Lower rsp first: a signal then never lands on either copy. */
+	mov	%rax, %rsp
+	mov	%rax, %rdi
+	mov	$(R_SIZE / 8), %ecx
+	rep movsq
+	mov	R_SP(%rsp), %rdi
+	sub	$136, %rdi
+	jmp	2b
+	.size	pk_entry_exit, .-pk_entry_exit
 
+/* Offset of struct pk_site's vec field; internal.h checks it. */
+#define SITE_VEC 0
+
+	/*
+	 * The post stub's entry, called from a slot once the displaced
+	 * instruction has run: the fast exit returns into the slot, which goes
+	 * back to the code.
+	 */
 	.globl	pk_post_entry
 	.hidden	pk_post_entry
 	.type	pk_post_entry, @function
 	.p2align 4
 pk_post_entry:
-	SAVE_CALL_RESTORE pk_post_dispatch
+	SAVE_REGS 8
+	CALL_C	pk_post_dispatch, SITE_VEC(%rdi), 8, pk_ret_exit
 	.size	pk_post_entry, .-pk_post_entry
+
+	/*
+	 * A jump-optimized probe's detour pushes its site and calls here: the
+	 * hit, with no signal. The fast exit returns into the detour, which
+	 * goes on into the slot; call and ret pair up, so both are predicted.
+	 */
+	.globl	pk_opt_entry
+	.hidden	pk_opt_entry
+	.type	pk_opt_entry, @function
+	.p2align 4
+pk_opt_entry:
+	SAVE_REGS 8
+	CALL_C	pk_opt_dispatch, SITE_VEC(%rdi), 8, pk_ret_exit
+	.size	pk_opt_entry, .-pk_opt_entry
+
+	.p2align 4
+	.type	pk_ret_exit, @function
+pk_ret_exit:
+	FAST_RESTORE
+	lea	R_SIZE(%rsp), %rsp
+	ret
+	.size	pk_ret_exit, .-pk_ret_exit
 
 	/* One byte before the trampoline: unwinders look up (return address - 1). */
 	nop
@@ -128,7 +246,19 @@ pk_post_entry:
 pk_rethook_trampoline:
 	lea	-128(%rsp), %rsp
 	pushq	$0
-	SAVE_CALL_RESTORE pk_rethook_dispatch
+	SAVE_REGS
+	CALL_C	pk_rethook_dispatch, pk_rethook_vec(%rip), 0, 6f
+	/*
+	 * Fast exit: the function has returned, so the red zone under the
+	 * caller's stack pointer holds nothing live; the resume address waits
+	 * there, where a signal frame never goes, for an indirect jump that the
+	 * branch predictor learns per call site (a ret here never matches).
+	 */
+6:	mov	R_IP(%rsp), %rax
+	mov	%rax, (R_SIZE + 8 + 128 - 8)(%rsp)
+	FAST_RESTORE
+	lea	(R_SIZE + 8 + 128)(%rsp), %rsp
+	jmp	*-8(%rsp)
 	.size	pk_rethook_trampoline, .-pk_rethook_trampoline
 
 /*

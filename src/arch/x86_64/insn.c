@@ -389,6 +389,21 @@ void pk_writer_jmp_mem(struct pk_writer *w, uint64_t lit_pc)
 	write_rel32(w, op, sizeof(op), lit_pc, 0);
 }
 
+void pk_writer_call_mem(struct pk_writer *w, uint64_t lit_pc)
+{
+	static const uint8_t op[] = {0xff, 0x15};
+
+	write_rel32(w, op, sizeof(op), lit_pc, 0);
+}
+
+void pk_writer_lea_rsp32(struct pk_writer *w, int32_t delta)
+{
+	uint8_t op[8] = {0x48, 0x8d, 0xa4, 0x24};
+
+	memcpy(op + 4, &delta, 4);
+	pk_writer_bytes(w, op, sizeof(op));
+}
+
 void pk_writer_push_mem(struct pk_writer *w, uint64_t lit_pc)
 {
 	static const uint8_t op[] = {0xff, 0x35};

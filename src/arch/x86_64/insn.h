@@ -94,6 +94,10 @@ void pk_writer_u64(struct pk_writer *w, uint64_t v);
 void pk_writer_jmp(struct pk_writer *w, uint64_t target);
 /* jmp qword [rip + disp32] to the 8-byte literal that will run at @lit_pc. */
 void pk_writer_jmp_mem(struct pk_writer *w, uint64_t lit_pc);
+/* call qword [rip + disp32] through the literal at @lit_pc. */
+void pk_writer_call_mem(struct pk_writer *w, uint64_t lit_pc);
+/* lea rsp, [rsp + @delta] with a 32-bit displacement. */
+void pk_writer_lea_rsp32(struct pk_writer *w, int32_t delta);
 /* push qword [rip + disp32] of the literal at @lit_pc. */
 void pk_writer_push_mem(struct pk_writer *w, uint64_t lit_pc);
 /* lea rsp, [rsp + @delta] (flags untouched, unlike add/sub). */

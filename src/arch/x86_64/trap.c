@@ -233,17 +233,26 @@ static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
 	pk_thread_exit(t);
 }
 
-/* Called from pk_post_entry once the relocated instruction has run. */
-void pk_post_dispatch(struct pk_site *site, struct pk_regs *regs)
+/*
+ * Called from pk_post_entry once the relocated instruction has run. Returns
+ * non-zero when the slot can go back to the code itself (it then clears the
+ * marker, its last instruction but the jump).
+ */
+int pk_post_dispatch(struct pk_site *site, struct pk_regs *regs)
 {
 	struct pk_thread *t = pk_thread_get();
+	unsigned long next = site->addr + site->arch.insn.len, sp0 = regs->sp;
+	int fast;
 
 	pk_thread_enter(t);
-	regs->ip = site->addr + site->arch.insn.len;
+	regs->ip = next;
 	pk_dispatch_post(site, regs, t);
+	fast = regs->ip == next && pk_arch_fast_resume(regs, sp0);
 	/* Only now: a remover waiting for this slot may free the site once it sees this. */
-	pk_ool = 0;
+	if (!fast)
+		pk_ool = 0;
 	pk_thread_exit(t);
+	return fast;
 }
 
 static void on_fault(int sig, siginfo_t *si, void *ucv)
@@ -508,7 +517,11 @@ static int write_slot(struct pk_site *site, uint8_t *slot)
 	/* Below the red zone: the code at the probe may keep data there. */
 	pk_writer_lea_rsp(&w, -128);
 	pk_writer_push_mem(&w, lit_site);
-	pk_writer_jmp_mem(&w, lit_post);
+	pk_writer_call_mem(&w, lit_post);
+	/* The fast exit returns here: drop the site word and the red zone, leave. */
+	pk_writer_lea_rsp32(&w, 136);
+	pk_writer_clear_fs(&w, pk_tls_ool_offset());
+	pk_writer_jmp(&w, next);
 	if (w.err)
 		return w.err == -ENOSPC ? -EOPNOTSUPP : w.err;
 
@@ -580,6 +593,7 @@ int arch_disarm_probe(struct pk_site *site)
 
 void arch_remove_probe(struct pk_site *site)
 {
+	pk_opt_arch_free(site);
 	if (site->arch.slot)
 		pk_slot_free(site->arch.slot);
 	site->arch.slot = NULL;

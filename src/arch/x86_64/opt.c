@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+/*
+ * x86-64 jump optimization: a probe hit without a signal.
+ *
+ * The int3 over the probed instruction is replaced by a jmp rel32 into a
+ * detour (in the site's slot) that pushes the site and enters pk_opt_entry
+ * (entry.S): registers saved into a struct pk_regs, handlers run, the
+ * displaced instruction run from the slot (or emulated), back to the code.
+ *
+ * Tactics, after e9patch (Duck et al., PLDI 2020), chosen so that only the
+ * probed instruction's own bytes ever change: no other instruction boundary
+ * changes meaning, so no thread can be caught half way and nothing needs
+ * the control flow of the function.
+ *  - An instruction of 5 bytes or more becomes the jump.
+ *  - A shorter one becomes a punned jump: the jump's rel32 runs on into the
+ *    following instruction's bytes, which stay as they are, so those bytes
+ *    fix the high part of the displacement and the jump lands where they
+ *    say. A stub mapped at that address jumps on to the detour. Redundant
+ *    prefixes before the opcode shift which bytes are fixed, so each
+ *    instruction has several possible landing windows.
+ *  - Otherwise the probe stays an int3, and the reason is kept for the list.
+ * A pun depends on its successor's bytes: a probe later planted there first
+ * sends the punning site back to int3 (pk_opt_unshadow()).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define JMP32	 0xe9
+#define PREFIX	 0x26 /* es: ignored on a near jump in 64-bit mode */
+#define STUB_MAX 14
+
+void pk_opt_entry(void);
+
+/*
+ * The hit, from pk_opt_entry: the int3 handler's work without the signal.
+ * Resumes at regs->ip: a handler's choice, the slot, or where the emulated
+ * instruction went.
+ */
+int pk_opt_dispatch(struct pk_site *site, struct pk_regs *regs)
+{
+	struct pk_thread *t = pk_thread_get();
+	unsigned long sp0 = regs->sp;
+	uint64_t fault_addr;
+	int post;
+
+	/* A signal handler's hit while this thread was in a slot window: see trap.c. */
+	if (pk_ool)
+		__atomic_fetch_add(&pk_nested_windows, 1, __ATOMIC_RELAXED);
+	pk_thread_enter(t);
+	regs->ip = site->addr;
+	if (pk_dispatch_pre(site, regs, t, &post)) {
+		pk_thread_exit(t);
+		return 0;
+	}
+	if (site->arch.slot) {
+		regs->ip = (uintptr_t)site->arch.slot + (post ? PK_SLOT_POST : 0);
+		pk_ool = (uintptr_t)site;
+		pk_thread_exit(t);
+		/* The detour goes on into the slot's plain entry by itself. */
+		return !post && pk_arch_fast_resume(regs, sp0);
+	}
+	/* Only kinds whose emulation cannot fault are optimized (see unsupported()). */
+	pk_insn_emulate(&site->arch.insn, regs, &fault_addr);
+	if (post)
+		pk_dispatch_post(site, regs, t);
+	pk_thread_exit(t);
+	return 0;
+}
+
+/*
+ * The detour, in the second half of a slot whose site literal is set: below
+ * the red zone, push the site, call pk_opt_entry; its fast exit returns
+ * here to go on into the slot's plain entry (none for an emulated
+ * instruction, whose hits always leave through the slow exit).
+ */
+static int write_detour(uint8_t *slot, int relocated)
+{
+	uint8_t buf[PK_SLOT_SIZE - PK_SLOT_DETOUR];
+	uint64_t pc = (uintptr_t)slot + PK_SLOT_DETOUR;
+	struct pk_writer w;
+
+	memset(buf, 0xcc, sizeof(buf));
+	pk_writer_init(&w, buf, PK_SLOT_LIT_OPT - PK_SLOT_DETOUR, pc);
+	pk_writer_lea_rsp(&w, -128);
+	pk_writer_push_mem(&w, (uintptr_t)slot + PK_SLOT_LIT_SITE);
+	pk_writer_call_mem(&w, (uintptr_t)slot + PK_SLOT_LIT_OPT);
+	if (relocated) {
+		pk_writer_lea_rsp32(&w, 136);
+		pk_writer_jmp(&w, (uintptr_t)slot);
+	}
+	if (w.err)
+		return w.err;
+	pk_writer_init(&w, buf + (PK_SLOT_LIT_OPT - PK_SLOT_DETOUR), 8,
+		       (uintptr_t)slot + PK_SLOT_LIT_OPT);
+	pk_writer_u64(&w, (uintptr_t)pk_opt_entry);
+	return pk_text_poke(slot + PK_SLOT_DETOUR, buf, sizeof(buf));
+}
+
+/* A slot for the detour of an emulated instruction, which has none of its own. */
+static int own_slot(struct pk_site *site)
+{
+	uint8_t lit[8];
+	struct pk_writer w;
+	int err = 0;
+
+	site->arch.dslot = pk_slot_alloc(site->addr, site->addr, &err);
+	if (!site->arch.dslot)
+		return err;
+	pk_writer_init(&w, lit, sizeof(lit), (uintptr_t)site->arch.dslot + PK_SLOT_LIT_SITE);
+	pk_writer_u64(&w, (uintptr_t)site);
+	err = pk_text_poke(site->arch.dslot + PK_SLOT_LIT_SITE, lit, sizeof(lit));
+	if (err) {
+		pk_slot_free(site->arch.dslot);
+		site->arch.dslot = NULL;
+	}
+	return err;
+}
+
+static int reaches(uint64_t from_next, uint64_t to)
+{
+	int64_t d = (int64_t)(to - from_next);
+
+	return d == (int32_t)d;
+}
+
+/* The stub at @at that a punned jump lands on: on to the detour. */
+static int write_stub(uintptr_t at, uint64_t detour, uint8_t *len)
+{
+	uint8_t buf[STUB_MAX];
+	struct pk_writer w;
+
+	pk_writer_init(&w, buf, sizeof(buf), at);
+	if (reaches(at + 5, detour)) {
+		pk_writer_jmp(&w, detour);
+	} else {
+		pk_writer_jmp_mem(&w, at + 6);
+		pk_writer_u64(&w, detour);
+	}
+	if (w.err)
+		return w.err;
+	*len = (uint8_t)w.len;
+	return pk_text_poke((void *)at, buf, w.len);
+}
+
+/*
+ * A punned jump for an instruction of @len < 5 bytes: @np prefixes, the
+ * opcode, then rel32 whose first (len - np - 1) bytes are ours and the rest
+ * are the bytes that follow (@next). Claims a stub where it lands.
+ */
+static int pun(struct pk_site *site, const uint8_t *next, unsigned int np, uint64_t detour)
+{
+	unsigned int len = site->arch.insn.len, k = len - np - 1, i;
+	uint8_t rel[4];
+	uint32_t fixed = 0, span = 1u << (8 * k);
+	int64_t base;
+	uintptr_t lo, hi, at;
+	size_t claim;
+	int err;
+
+	/* next[] starts at site->addr + len; rel[i] sits at addr + np + 1 + i. */
+	for (i = k; i < 4; i++)
+		rel[i] = next[np + 1 + i - len];
+	for (i = 0; i < 4; i++)
+		fixed |= (uint32_t)(i < k ? 0 : rel[i]) << (8 * i);
+	base = (int64_t)site->addr + np + 5 + (int32_t)fixed;
+	if (k == 4 || base < 0x10000)
+		return -ERANGE;
+	lo = (uintptr_t)base;
+	hi = lo + span - 1;
+	claim = reaches(lo + 5, detour) && reaches(hi + 5, detour) ? 5 : STUB_MAX;
+	err = pk_stub_claim(lo, hi, claim, &at);
+	if (err)
+		return err;
+	err = write_stub(at, detour, &site->arch.stub_len);
+	if (err) {
+		pk_stub_free(at, claim);
+		return err;
+	}
+	site->arch.stub = at;
+	for (i = 0; i < np; i++)
+		site->arch.jmp[i] = PREFIX;
+	site->arch.jmp[np] = JMP32;
+	for (i = 0; i < 4; i++) {
+		uint32_t rel32 = (uint32_t)(at - (site->addr + np + 5));
+
+		site->arch.jmp[np + 1 + i] = (uint8_t)(rel32 >> (8 * i));
+	}
+	site->arch.jmp_len = (uint8_t)(np + 5);
+	site->arch.own = (uint8_t)len;
+	return 0;
+}
+
+/* The bytes a punned jump would read past the instruction: not anyone's to change. */
+static int successor_bytes(const struct pk_site *site, uint8_t *next, unsigned int n)
+{
+	uintptr_t a = site->addr + site->arch.insn.len;
+	unsigned int i;
+
+	if (pk_read_nofault(next, (const void *)a, n))
+		return -EFAULT;
+	for (i = 0; i < n; i++)
+		if (pk_site_lookup(a + i))
+			return -EBUSY;
+	return 0;
+}
+
+/* Which instructions can run from the detour: relocated, or emulated without a fault. */
+static const char *unsupported(const struct pk_insn *insn)
+{
+	if ((insn->kind == PK_INSN_JMP_IND || insn->kind == PK_INSN_CALL_IND) && insn->ind_mem)
+		return "indirect branch through memory";
+	return NULL;
+}
+
+int arch_prepare_optimized(struct pk_site *site, const char **why)
+{
+	struct pk_arch_site *a = &site->arch;
+	uint64_t detour;
+	unsigned int len = a->insn.len, np;
+	uint8_t next[4];
+	int err;
+
+	*why = unsupported(&a->insn);
+	if (*why)
+		return -EOPNOTSUPP;
+	if (!a->dslot) {
+		if (a->slot)
+			a->dslot = a->slot;
+		else if ((err = own_slot(site))) {
+			*why = "no slot for a detour within reach";
+			return err;
+		}
+		err = write_detour(a->dslot, a->slot != NULL);
+		if (err) {
+			*why = "cannot write the detour";
+			return err;
+		}
+	}
+	detour = (uintptr_t)a->dslot + PK_SLOT_DETOUR;
+	if (a->jmp_len)
+		return 0; /* planned before: pk_opt_unshadow() drops plans that lost their bytes */
+	if (len >= 5) {
+		uint32_t rel32 = (uint32_t)(detour - (site->addr + 5));
+
+		a->jmp[0] = JMP32;
+		memcpy(&a->jmp[1], &rel32, 4);
+		a->jmp_len = 5;
+		a->own = 5;
+		return 0;
+	}
+	err = successor_bytes(site, next, 5 - len);
+	if (err == -EBUSY) {
+		*why = "the next instruction is probed (a pun needs its bytes)";
+		return err;
+	}
+	if (err) {
+		*why = "the bytes after it are not readable";
+		return err;
+	}
+	/* More of our own bytes first: a wider window to place the stub in. */
+	for (np = 0; np < len; np++) {
+		uint8_t more[4];
+
+		if (np && successor_bytes(site, more, 5 - len + np))
+			break;
+		if (np)
+			memcpy(next, more, 5 - len + np);
+		if (!pun(site, next, np, detour))
+			return 0;
+	}
+	*why = "no free address where the punned jump lands";
+	return -ERANGE;
+}
+
+int arch_optimize_step(struct pk_site *site, int step)
+{
+	const struct pk_arch_site *a = &site->arch;
+
+	if (step == 0)
+		return pk_text_poke((void *)(site->addr + 1), &a->jmp[1], a->own - 1u);
+	return pk_text_poke((void *)site->addr, &a->jmp[0], 1);
+}
+
+int arch_unoptimize_step(struct pk_site *site, int step)
+{
+	static const uint8_t int3 = 0xcc;
+	const struct pk_arch_site *a = &site->arch;
+
+	if (step == 0)
+		return pk_text_poke((void *)site->addr, &int3, 1);
+	return pk_text_poke((void *)(site->addr + 1), &a->insn.bytes[1], a->own - 1u);
+}
+
+int arch_opt_reads(const struct pk_site *site, uintptr_t addr)
+{
+	const struct pk_arch_site *a = &site->arch;
+
+	/* A plan counts even while unoptimized: it would be put back as it is. */
+	return a->jmp_len && addr >= site->addr + a->own && addr < site->addr + a->jmp_len;
+}
+
+void arch_forget_optimized(struct pk_site *site)
+{
+	struct pk_arch_site *a = &site->arch;
+
+	if (a->stub)
+		pk_stub_free(a->stub, a->stub_len);
+	a->stub = 0;
+	a->jmp_len = 0;
+	a->own = 0;
+}
+
+void pk_opt_arch_free(struct pk_site *site)
+{
+	struct pk_arch_site *a = &site->arch;
+
+	arch_forget_optimized(site);
+	if (a->dslot && a->dslot != a->slot)
+		pk_slot_free(a->dslot);
+	a->dslot = NULL;
+}
+
+unsigned int arch_patched_len(const struct pk_site *site)
+{
+	return site->optimized ? site->arch.own : 1;
+}
+
+int arch_may_start_site(uint8_t b)
+{
+	return b == 0xcc || b == JMP32 || b == PREFIX;
+}
