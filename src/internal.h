@@ -77,9 +77,40 @@ extern unsigned long pk_nested_windows;
 #define PK_OWNER_INTERNAL ((void *)1)
 
 /* core/thread.c */
-struct pk_thread *pk_thread_get(void);
-void pk_thread_enter(struct pk_thread *t);
-void pk_thread_exit(struct pk_thread *t);
+extern __thread struct pk_thread *pk_thread_self PK_IE;
+extern int pk_asym_fence;
+struct pk_thread *pk_thread_claim(void);
+
+/* Inline: every hit runs these, and a jump-optimized hit costs nanoseconds. */
+static inline struct pk_thread *pk_thread_get(void)
+{
+	struct pk_thread *t = pk_thread_self;
+
+	return __builtin_expect(t != NULL, 1) ? t : pk_thread_claim();
+}
+
+static inline void pk_thread_enter(struct pk_thread *t)
+{
+	/* A probe hit from inside a handler nests: only the outermost entry counts. */
+	if (!t || t->nest++)
+		return;
+	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELAXED);
+	/*
+	 * Pairs with pk_wait_quiescent: a remover sees us, or we see its
+	 * removal. Its membarrier() is our fence (see thread.c).
+	 */
+	if (__builtin_expect(pk_asym_fence, 1))
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void pk_thread_exit(struct pk_thread *t)
+{
+	if (!t || --t->nest)
+		return;
+	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
+}
 /* Wait until no other thread is in the dispatcher, or in @site's slot (if @site). */
 void pk_wait_quiescent(const struct pk_site *site);
 void pk_thread_init(void);
@@ -115,9 +146,8 @@ int pk_probe_check(const char *symbol_name, void *addr);
 int pk_engine_release(void);
 void pk_site_foreach(void (*fn)(struct pk_site *, void *), void *arg);
 
-/* core/dispatch.c: called by the arch trap code */
-int pk_dispatch_pre(struct pk_site *site, struct pk_regs *regs, struct pk_thread *t, int *post);
-void pk_dispatch_post(struct pk_site *site, struct pk_regs *regs, struct pk_thread *t);
+/* core/dispatch.c: called by the arch trap code (the hit's two halves are in dispatch.h) */
+void pk_dispatch_missed(struct pk_site *site);
 int pk_dispatch_fault(struct pk_site *site, struct pk_regs *regs, int signo, struct pk_thread *t);
 
 /* core/retprobe.c */
@@ -136,6 +166,8 @@ void pk_opt_flush(void);
 void pk_opt_unoptimize(struct pk_site **v, int n);
 /* Before a new site at @addr is armed: sites whose jump reads that byte go back to int3. */
 void pk_opt_unshadow(uintptr_t addr);
+/* Whether a probe at @addr would take a jump, without registering one (coverage, listings). */
+int pk_opt_check(uintptr_t addr, const char **why);
 /* Whether a probe's handlers may touch vector or x87 state. */
 int pk_probe_uses_vector(const struct pk_probe *p);
 /* entry.S: a return probe's handler may touch vector state. */
@@ -162,7 +194,7 @@ void pk_text_atfork_child(void);
 int pk_text_release(void);
 #define PK_SLOT_SIZE 256
 /* Stubs at the addresses a punned jump dictates (see arch opt.c). */
-int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at);
+int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at, int dry);
 void pk_stub_free(uintptr_t at, size_t len);
 int pk_stub_contains(uintptr_t addr);
 void pk_defer_free(void *p);
@@ -199,6 +231,8 @@ int arch_optimize_step(struct pk_site *site, int step);
 int arch_unoptimize_step(struct pk_site *site, int step);
 /* Whether @site's jump, when in place, reads the byte at @addr (outside its own instruction). */
 int arch_opt_reads(const struct pk_site *site, uintptr_t addr);
+/* Whether a probe at @addr, alone there, would be optimized: 0, or an errno and *why. */
+int arch_opt_check(uintptr_t addr, const char **why);
 /* Drop the planned jump (a neighbour took the bytes it read); the detour stays. */
 void arch_forget_optimized(struct pk_site *site);
 /* Bytes of the instruction at @site that differ from the original now (trap or jump). */

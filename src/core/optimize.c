@@ -153,6 +153,16 @@ void pk_opt_unshadow(uintptr_t addr)
 	}
 }
 
+int pk_opt_check(uintptr_t addr, const char **why)
+{
+	int err;
+
+	pthread_mutex_lock(&pk_lock);
+	err = arch_opt_check(addr, why);
+	pthread_mutex_unlock(&pk_lock);
+	return err;
+}
+
 void pk_vec_trust(const void *fn)
 {
 	int i;

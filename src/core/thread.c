@@ -43,8 +43,10 @@ static unsigned int pool_hwm; /* records [0, hwm) have been used at some point *
 static pthread_key_t exit_key;
 static int exit_key_ok;
 
-static __thread struct pk_thread *self PK_IE;
-static int asym_fence; /* membarrier's private expedited command is ours */
+__thread struct pk_thread *pk_thread_self PK_IE;
+#define self pk_thread_self
+int pk_asym_fence; /* membarrier's private expedited command is ours */
+#define asym_fence pk_asym_fence
 __thread uintptr_t pk_ool PK_IE;
 unsigned long pk_nested_windows;
 
@@ -106,13 +108,11 @@ static struct pk_thread *claim(int tid)
 	return NULL;
 }
 
-struct pk_thread *pk_thread_get(void)
+/* A thread's first hit: claim its record. */
+struct pk_thread *pk_thread_claim(void)
 {
-	struct pk_thread *t = self;
+	struct pk_thread *t = claim(gettid_raw());
 
-	if (t)
-		return t;
-	t = claim(gettid_raw());
 	if (!t)
 		return NULL;
 	t->seq &= ~1UL;
@@ -126,26 +126,6 @@ struct pk_thread *pk_thread_get(void)
 	if (exit_key_ok)
 		pthread_setspecific(exit_key, t);
 	return t;
-}
-
-void pk_thread_enter(struct pk_thread *t)
-{
-	/* A probe hit from inside a handler nests: only the outermost entry counts. */
-	if (!t || t->nest++)
-		return;
-	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELAXED);
-	/* Pairs with the fence in pk_wait_quiescent: a remover sees us, or we see its removal. */
-	if (__builtin_expect(asym_fence, 1))
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	else
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-
-void pk_thread_exit(struct pk_thread *t)
-{
-	if (!t || --t->nest)
-		return;
-	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
 }
 
 static void pause_ms(void)

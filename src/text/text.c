@@ -126,6 +126,18 @@ static struct stub_page *stub_page_add(uintptr_t base)
 	return p;
 }
 
+/* Whether nothing is mapped at the page @base: map it and give it back. */
+static int page_free(uintptr_t base)
+{
+	void *m = mmap((void *)base, PAGE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (m == MAP_FAILED)
+		return 0;
+	munmap(m, PAGE);
+	return m == (void *)base;
+}
+
 static int stub_bits(struct stub_page *p, size_t off, size_t len, int set)
 {
 	size_t i;
@@ -161,10 +173,12 @@ static long stub_fit(struct stub_page *p, uintptr_t lo, uintptr_t hi, size_t len
  * @hi: last acceptable start.
  * @len: the stub's length (within one page).
  * @at: the chosen start.
+ * @dry: only tell whether there is such a place (a new page is mapped and
+ *       unmapped again to find out).
  *
  * Return: 0, or -ERANGE when no such place is free in the address space.
  */
-int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at)
+int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at, int dry)
 {
 	uintptr_t first = lo & ~(PAGE - 1), last = hi & ~(PAGE - 1), base;
 	unsigned int pass, tried;
@@ -178,16 +192,23 @@ int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at)
 			struct stub_page *p = stub_page_find(base);
 			long off;
 
-			if (!p && pass == 1)
+			if (!p && pass == 1 && dry && page_free(base)) {
+				*at = lo > base ? lo : base;
+				if (*at + len <= base + PAGE)
+					return 0;
+			}
+			if (!p && pass == 1 && !dry)
 				p = stub_page_add(base);
 			if (!p)
 				continue;
 			off = stub_fit(p, lo, hi, len);
 			if (off < 0)
 				continue;
+			*at = base + (uintptr_t)off;
+			if (dry)
+				return 0;
 			stub_bits(p, (size_t)off, len, 1);
 			p->used++;
-			*at = base + (uintptr_t)off;
 			return 0;
 		}
 	}

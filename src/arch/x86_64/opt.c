@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/dispatch.h"
 #include "internal.h"
 
 #define JMP32	 0xe9
@@ -145,32 +146,49 @@ static int write_stub(uintptr_t at, uint64_t detour, uint8_t *len)
 }
 
 /*
- * A punned jump for an instruction of @len < 5 bytes: @np prefixes, the
- * opcode, then rel32 whose first (len - np - 1) bytes are ours and the rest
- * are the bytes that follow (@next). Claims a stub where it lands.
+ * Where a punned jump over an instruction of @len < 5 bytes at @addr lands:
+ * @np prefixes, the opcode, then rel32 whose first (len - np - 1) bytes are
+ * ours to choose and the rest are the bytes that follow (@next, from
+ * addr + len). Return: 0 with the window [*lo, *hi], or -ERANGE.
  */
+static int pun_window(uintptr_t addr, unsigned int len, const uint8_t *next, unsigned int np,
+		      uintptr_t *lo, uintptr_t *hi)
+{
+	unsigned int k = len - np - 1, i;
+	uint32_t fixed = 0;
+	int64_t base;
+
+	if (np >= len)
+		return -ERANGE;
+	/* rel32's byte i sits at addr + np + 1 + i: ours below k, the successor's from k. */
+	for (i = k; i < 4; i++)
+		fixed |= (uint32_t)next[np + 1 + i - len] << (8 * i);
+	base = (int64_t)addr + np + 5 + (int32_t)fixed;
+	if (base < 0x10000)
+		return -ERANGE;
+	*lo = (uintptr_t)base;
+	*hi = *lo + ((1ul << (8 * k)) - 1);
+	return 0;
+}
+
+static size_t stub_claim_len(uintptr_t lo, uintptr_t hi, uint64_t detour)
+{
+	return reaches(lo + 5, detour) && reaches(hi + 5, detour) ? 5 : STUB_MAX;
+}
+
+/* The punned jump with @np prefixes, and its stub. */
 static int pun(struct pk_site *site, const uint8_t *next, unsigned int np, uint64_t detour)
 {
-	unsigned int len = site->arch.insn.len, k = len - np - 1, i;
-	uint8_t rel[4];
-	uint32_t fixed = 0, span = 1u << (8 * k);
-	int64_t base;
+	unsigned int len = site->arch.insn.len, i;
 	uintptr_t lo, hi, at;
+	uint32_t rel32;
 	size_t claim;
-	int err;
+	int err = pun_window(site->addr, len, next, np, &lo, &hi);
 
-	/* next[] starts at site->addr + len; rel[i] sits at addr + np + 1 + i. */
-	for (i = k; i < 4; i++)
-		rel[i] = next[np + 1 + i - len];
-	for (i = 0; i < 4; i++)
-		fixed |= (uint32_t)(i < k ? 0 : rel[i]) << (8 * i);
-	base = (int64_t)site->addr + np + 5 + (int32_t)fixed;
-	if (k == 4 || base < 0x10000)
-		return -ERANGE;
-	lo = (uintptr_t)base;
-	hi = lo + span - 1;
-	claim = reaches(lo + 5, detour) && reaches(hi + 5, detour) ? 5 : STUB_MAX;
-	err = pk_stub_claim(lo, hi, claim, &at);
+	if (err)
+		return err;
+	claim = stub_claim_len(lo, hi, detour);
+	err = pk_stub_claim(lo, hi, claim, &at, 0);
 	if (err)
 		return err;
 	err = write_stub(at, detour, &site->arch.stub_len);
@@ -182,20 +200,16 @@ static int pun(struct pk_site *site, const uint8_t *next, unsigned int np, uint6
 	for (i = 0; i < np; i++)
 		site->arch.jmp[i] = PREFIX;
 	site->arch.jmp[np] = JMP32;
-	for (i = 0; i < 4; i++) {
-		uint32_t rel32 = (uint32_t)(at - (site->addr + np + 5));
-
-		site->arch.jmp[np + 1 + i] = (uint8_t)(rel32 >> (8 * i));
-	}
+	rel32 = (uint32_t)(at - (site->addr + np + 5));
+	memcpy(&site->arch.jmp[np + 1], &rel32, 4);
 	site->arch.jmp_len = (uint8_t)(np + 5);
 	site->arch.own = (uint8_t)len;
 	return 0;
 }
 
 /* The bytes a punned jump would read past the instruction: not anyone's to change. */
-static int successor_bytes(const struct pk_site *site, uint8_t *next, unsigned int n)
+static int successor_bytes(uintptr_t a, uint8_t *next, unsigned int n)
 {
-	uintptr_t a = site->addr + site->arch.insn.len;
 	unsigned int i;
 
 	if (pk_read_nofault(next, (const void *)a, n))
@@ -250,7 +264,7 @@ int arch_prepare_optimized(struct pk_site *site, const char **why)
 		a->own = 5;
 		return 0;
 	}
-	err = successor_bytes(site, next, 5 - len);
+	err = successor_bytes(site->addr + len, next, 5 - len);
 	if (err == -EBUSY) {
 		*why = "the next instruction is probed (a pun needs its bytes)";
 		return err;
@@ -263,7 +277,7 @@ int arch_prepare_optimized(struct pk_site *site, const char **why)
 	for (np = 0; np < len; np++) {
 		uint8_t more[4];
 
-		if (np && successor_bytes(site, more, 5 - len + np))
+		if (np && successor_bytes(site->addr + len, more, 5 - len + np))
 			break;
 		if (np)
 			memcpy(next, more, 5 - len + np);
@@ -330,4 +344,37 @@ unsigned int arch_patched_len(const struct pk_site *site)
 int arch_may_start_site(uint8_t b)
 {
 	return b == 0xcc || b == JMP32 || b == PREFIX;
+}
+
+int arch_opt_check(uintptr_t addr, const char **why)
+{
+	struct pk_insn insn;
+	uint8_t buf[16], next[8];
+	size_t n = sizeof(buf);
+	unsigned int np;
+	uintptr_t lo, hi, at;
+
+	*why = NULL;
+	while (n && pk_read_orig(addr, buf, n))
+		n--;
+	if (!n || pk_insn_decode(buf, n, addr, &insn))
+		return -EOPNOTSUPP;
+	*why = unsupported(&insn);
+	if (*why)
+		return -EOPNOTSUPP;
+	if (insn.len >= 5)
+		return 0;
+	for (np = 0; np < insn.len; np++) {
+		if (successor_bytes(addr + insn.len, next, 5 - insn.len + np)) {
+			*why = "the bytes after it are probed or not readable";
+			return -EBUSY;
+		}
+		/* A detour can be had near any code (a slot within 2 GiB): assume the short stub.
+		 */
+		if (!pun_window(addr, insn.len, next, np, &lo, &hi) &&
+		    !pk_stub_claim(lo, hi, 5, &at, 1))
+			return 0;
+	}
+	*why = "no free address where the punned jump lands";
+	return -ERANGE;
 }

@@ -18,6 +18,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "core/dispatch.h"
 #include "internal.h"
 
 #define INT3 0xcc
