@@ -186,7 +186,8 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) all BUILD=build/asan SAN=1
-	$(MAKE) lib build/tsan/tests/test_stress build/tsan/tests/test_ring BUILD=build/tsan SAN=thread
+	$(MAKE) lib build/tsan/tests/test_stress build/tsan/tests/test_ring build/tsan/tests/test_optimize \
+		BUILD=build/tsan SAN=thread
 	@scripts/run-tests.sh
 
 # The seed modules (examples/kernel) and probekit trace --kernel in a QEMU

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every suite: the test binaries of the plain and the sanitizer builds
-# (ASan+UBSan for all, ThreadSanitizer for the stress test),
+# (ASan+UBSan for all, ThreadSanitizer for the stress tests), the plain ones
+# again with jump optimization off (PK_OPTIMIZE=0),
 # and the shell tests (examples, install, pkg-config; tests/*/test_*.sh are
 # the ones with a directory of their own, like the kernel VM). Each prints one
 # "PASS name" / "FAIL name" line per case; a binary that dies or exits
@@ -43,6 +44,12 @@ for build in build build/asan build/tsan; do
 		case "$t" in *.d|*.o) continue ;; esac
 		run_suite "${t#build/}" "$t"
 	done
+done
+# The engine's suites again with jump optimization off: every probe an int3.
+for t in build/tests/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *.d|*.o) continue ;; esac
+	run_suite "int3/${t#build/tests/}" env PK_OPTIMIZE=0 "$t"
 done
 for t in tests/test_*.sh tests/*/test_*.sh; do
 	[ -f "$t" ] || continue

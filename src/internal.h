@@ -24,6 +24,23 @@
 #define pk_inc(p)      __atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
 
 /*
+ * Orderings that ThreadSanitizer cannot see, declared to it: a site reaches
+ * a jump-optimized hit through code bytes written via /proc/self/mem, and
+ * its memory is freed after a grace period read from /proc. The hit path
+ * acquires the site on entry and releases it on exit; the optimizer
+ * releases it before the jump goes live; the free acquires it.
+ */
+#if defined(__SANITIZE_THREAD__)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define pk_tsan_acquire(p) __tsan_acquire((void *)(p))
+#define pk_tsan_release(p) __tsan_release((void *)(p))
+#else
+#define pk_tsan_acquire(p) ((void)(p))
+#define pk_tsan_release(p) ((void)(p))
+#endif
+
+/*
  * A probed address. Every probe registered there hangs off one site (the
  * kernel's aggregate kprobe); the site owns the displaced instruction and
  * its out-of-line slot.
@@ -57,7 +74,8 @@ struct pk_thread {
 	uintptr_t *ool;			 /* that thread's pk_ool, see below */
 	int depth;			 /* >0 while running a handler: nested hits are missed */
 	struct pk_retprobe_instance *ri; /* live return instances, newest first */
-	struct pk_retprobe_instance *parked; /* taken off the stack while an exception unwinds */
+	struct pk_retprobe_instance *parked;   /* taken off the stack while an exception unwinds */
+	struct pk_retprobe_instance *ri_cache; /* a free instance kept for the next entry */
 };
 
 /*
@@ -229,6 +247,8 @@ int arch_is_trap_byte(uint8_t b);
 int arch_prepare_optimized(struct pk_site *site, const char **why);
 int arch_optimize_step(struct pk_site *site, int step);
 int arch_unoptimize_step(struct pk_site *site, int step);
+/* Whether @site's planned jump went to a detour that no longer fits its handlers. */
+int arch_opt_stale(const struct pk_site *site);
 /* Whether @site's jump, when in place, reads the byte at @addr (outside its own instruction). */
 int arch_opt_reads(const struct pk_site *site, uintptr_t addr);
 /* Whether a probe at @addr, alone there, would be optimized: 0, or an errno and *why. */

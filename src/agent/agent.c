@@ -164,6 +164,21 @@ static int symbolize(void *ctx, char *buf, size_t size, unsigned long addr)
 	return pk_sprint_symbol(buf, size, (const void *)addr);
 }
 
+/*
+ * libc's memcpy uses vector registers, which the record path must not (its
+ * handlers are trusted to leave them alone: see arm()). Records are short.
+ */
+static void copy_record(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	for (; n >= 8; n -= 8, d += 8, s += 8)
+		__builtin_memcpy(d, s, 8);
+	for (; n; n--)
+		*d++ = *s++;
+}
+
 /* Fetch, then copy into the ring: the record's length is only known after fetching. */
 static void emit(struct agent_event *e, const struct pk_regs *regs, int is_return,
 		 const void *edata, uint64_t ip, uint64_t ret_ip)
@@ -208,7 +223,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 		pk_sprint_symbol(h->caller, sizeof(h->caller), (const void *)ret_ip);
 	if (pk_ring_reserve(ring, e->id, sizeof(*h) + (size_t)len, &res))
 		return; /* full: counted as lost by the ring, the program goes on */
-	memcpy(res.data, buf, sizeof(*h) + (size_t)len);
+	copy_record(res.data, buf, sizeof(*h) + (size_t)len);
 	pk_ring_commit(ring, &res);
 }
 
@@ -355,6 +370,15 @@ static int arm(struct agent_event *e)
 	err = probe_point(e, &symbol, &addr);
 	if (err)
 		return err;
+	/*
+	 * The record path is this library's code, built -mgeneral-regs-only,
+	 * and glibc's clock_gettime (the vDSO) and sched_getcpu, which use no
+	 * vector register; the detour's analysis cannot follow its callbacks
+	 * and PLT calls, so it is told: a hit then saves no extended state.
+	 */
+	pk_vec_trust((const void *)on_entry);
+	pk_vec_trust((const void *)on_ret_entry);
+	pk_vec_trust((const void *)on_return);
 	if (e->def->flags & PK_EVF_RETURN) {
 		e->rp.kp.symbol_name = symbol;
 		e->rp.kp.addr = addr;

@@ -102,6 +102,7 @@ void pk_opt_flush(void)
 		return;
 	pk_text_sync();
 	for (s = batch; s; s = s->opt_next) {
+		pk_tsan_release(s);
 		if (arch_optimize_step(s, 1)) {
 			/* The first byte is still the int3: take the tail back. */
 			arch_unoptimize_step(s, 1);
@@ -175,7 +176,7 @@ void pk_vec_trust(const void *fn)
 	}
 }
 
-static int uses_vector(const void *fn)
+static __attribute__((unused)) int uses_vector(const void *fn)
 {
 	int i;
 

@@ -238,6 +238,11 @@ static int site_update_arming(struct pk_site *s)
 	int err = 0;
 
 	site_recount(s);
+	if (arch_opt_stale(s)) {
+		/* Planned for another set of handlers (post or not): plan again. */
+		pk_opt_unoptimize(&s, 1);
+		arch_forget_optimized(s);
+	}
 	if (s->nr_enabled && !s->armed) {
 		err = arch_arm_probe(s);
 	} else if (!s->nr_enabled && s->armed) {

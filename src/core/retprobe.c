@@ -78,6 +78,46 @@ static void pool_put(struct pk_retprobe_instance *ri)
 	pool_unref(pool);
 }
 
+/*
+ * One instance kept per thread between a return and the next entry: a
+ * probed function called in a loop then takes and gives back its instance
+ * with no atomic operation at all. A cached instance stays counted in its
+ * pool's refs. Only the owning thread fills or takes it, from the hit path;
+ * unregistration, once no hit can reach the dying pool, takes back those
+ * of that pool with a CAS (see uncache()).
+ */
+static struct pk_retprobe_instance *cache_get(struct pk_thread *t, struct rp_pool *pool)
+{
+	struct pk_retprobe_instance *ri = __atomic_load_n(&t->ri_cache, __ATOMIC_RELAXED);
+
+	if (ri && ri->pk_pool == pool) {
+		__atomic_store_n(&t->ri_cache, NULL, __ATOMIC_RELAXED);
+		return ri;
+	}
+	return pool_get(pool);
+}
+
+static void cache_put(struct pk_thread *t, struct pk_retprobe_instance *ri)
+{
+	struct rp_pool *pool = ri->pk_pool;
+
+	if (!__atomic_load_n(&t->ri_cache, __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&pool->rp, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&t->ri_cache, ri, __ATOMIC_RELAXED);
+	else
+		pool_put(ri);
+}
+
+static void uncache_thread(struct pk_thread *t, void *arg)
+{
+	struct pk_retprobe_instance *ri = __atomic_load_n(&t->ri_cache, __ATOMIC_ACQUIRE);
+
+	if (ri && (!arg || ri->pk_pool == arg) &&
+	    __atomic_compare_exchange_n(&t->ri_cache, &ri, NULL, 0, __ATOMIC_ACQ_REL,
+					__ATOMIC_RELAXED))
+		pool_put(ri);
+}
+
 static struct rp_pool *pool_create(struct pk_retprobe *rp, unsigned int n)
 {
 	size_t stride = (sizeof(struct pk_retprobe_instance) + rp->data_size + 15) & ~(size_t)15;
@@ -192,7 +232,7 @@ static int rp_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 	if (!t)
 		return 0;
 	reclaim_stale(t, regs->sp);
-	ri = pool_get(pool);
+	ri = cache_get(t, pool);
 	if (!ri) {
 		pk_inc(&rp->nmissed);
 		return 0;
@@ -201,12 +241,12 @@ static int rp_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 	ri->ret_addr = (void *)*slot;
 	ri->pk_sp = regs->sp;
 	if (rp->entry_handler && rp->entry_handler(ri, regs)) {
-		pool_put(ri);
+		cache_put(t, ri);
 		return 0;
 	}
 	/* A handler that overrode the return (fault injection) already left the function. */
 	if (regs->sp != (unsigned long)slot) {
-		pool_put(ri);
+		cache_put(t, ri);
 		return 0;
 	}
 	*slot = arch_rethook_trampoline();
@@ -244,7 +284,7 @@ int pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 		rp->handler(ri, regs);
 		t->depth--;
 	}
-	pool_put(ri);
+	cache_put(t, ri);
 	/* Chained retprobes on this frame keep their instances at this very slot. */
 	reclaim_stale(t, slot - 1);
 	pk_thread_exit(t);
@@ -265,6 +305,7 @@ void pk_retprobe_thread_exit(struct pk_thread *t)
 {
 	put_list(&t->ri);
 	put_list(&t->parked);
+	uncache_thread(t, NULL);
 }
 
 static void count_thread(struct pk_thread *t, void *arg)
@@ -459,6 +500,10 @@ static void unregister_locked(struct pk_retprobe **rps, int num)
 					 __ATOMIC_RELEASE);
 	/* Also waits for trampolines that already loaded rp. */
 	pk_unregister_locked(kps, num);
+	/* No hit can take or cache an instance of these pools any more. */
+	for (i = 0; i < num; i++)
+		if (rps[i] && rps[i]->pk_priv.pool && !pk_probe_is_registered(kps[i]))
+			pk_thread_foreach(uncache_thread, rps[i]->pk_priv.pool);
 	for (i = 0; i < num; i++) {
 		if (rps[i] && rps[i]->pk_priv.pool && !pk_probe_is_registered(kps[i])) {
 			pool_unref(rps[i]->pk_priv.pool);

@@ -75,6 +75,7 @@ struct stub_page {
 	uint64_t bits[PAGE / 64];
 };
 static struct stub_page stub_pages[STUB_PAGES];
+#define DEFER_FREE ((size_t)-1) /* a quarantined heap object, not a stub */
 static unsigned int nr_stub_pages;
 static int stub_hash[STUB_HASH]; /* index + 1, 0: empty */
 
@@ -178,7 +179,7 @@ static long stub_fit(struct stub_page *p, uintptr_t lo, uintptr_t hi, size_t len
  *
  * Return: 0, or -ERANGE when no such place is free in the address space.
  */
-int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at, int dry)
+static int stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at, int dry)
 {
 	uintptr_t first = lo & ~(PAGE - 1), last = hi & ~(PAGE - 1), base;
 	unsigned int pass, tried;
@@ -215,6 +216,28 @@ int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at, int dry
 	return -ERANGE;
 }
 
+static int reclaim_wait(unsigned int want, int max_ms);
+
+int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at, int dry)
+{
+	unsigned int i;
+
+	if (!stub_claim(lo, hi, len, at, dry))
+		return 0;
+	/*
+	 * A probe removed and planted again wants the very place its old stub
+	 * still holds through a grace period (a pun's window can be one byte
+	 * wide): wait for it rather than fall back to an int3.
+	 */
+	for (i = 0; i < nr_quarantined; i++)
+		if (quarantine[i].stub_len && quarantine[i].stub_len != DEFER_FREE &&
+		    quarantine[i].slot + quarantine[i].stub_len > lo && quarantine[i].slot <= hi)
+			break;
+	if (i == nr_quarantined || reclaim_wait(~0u, 50))
+		return -ERANGE;
+	return stub_claim(lo, hi, len, at, dry);
+}
+
 static void stub_release(uintptr_t at, size_t len)
 {
 	struct stub_page *p = stub_page_find(at & ~(PAGE - 1));
@@ -240,13 +263,12 @@ static void slot_release(uintptr_t s)
 	}
 }
 
-#define DEFER_FREE ((size_t)-1)
-
 static void release(unsigned int i)
 {
-	if (quarantine[i].stub_len == DEFER_FREE)
+	if (quarantine[i].stub_len == DEFER_FREE) {
+		pk_tsan_acquire(quarantine[i].slot);
 		free((void *)quarantine[i].slot);
-	else if (quarantine[i].stub_len)
+	} else if (quarantine[i].stub_len)
 		stub_release(quarantine[i].slot, quarantine[i].stub_len);
 	else
 		slot_release(quarantine[i].slot);

@@ -8,9 +8,15 @@
 #define PK_SLOT_POST	 48
 #define PK_SLOT_LIT_SITE 112
 #define PK_SLOT_LIT_POST 120
-/* The detour of a jump-optimized probe: the jump lands here. */
-#define PK_SLOT_DETOUR	128
-#define PK_SLOT_LIT_OPT 160
+/*
+ * The detours of a jump-optimized probe: the jump lands on one of the two,
+ * which differ in where their fast exit goes on to: the plain entry, or
+ * for a site with post handlers the post entry.
+ */
+#define PK_SLOT_DETOUR	    128
+#define PK_SLOT_DETOUR_POST 176
+#define PK_DETOUR_CALL_END  17 /* the call's return address, from a detour's start */
+#define PK_SLOT_LIT_OPT	    248
 
 struct pk_arch_site {
 	struct pk_insn insn;
@@ -20,6 +26,7 @@ struct pk_arch_site {
 	uint8_t jmp_len; /* of jmp[]; bytes past the instruction are its successor's */
 	uint8_t own;	 /* bytes of jmp[] within the instruction (what is written) */
 	uint8_t stub_len;
+	uint8_t post;	/* the jump goes to the post detour */
 	uintptr_t stub; /* a punned jump's stub, or 0 */
 };
 

@@ -103,7 +103,8 @@
 .endm
 
 /*
- * Call \fn(argument word, regs). The extended state is saved around the
+ * Call \fn(argument word, regs, word above regs: the return address into
+ * a detour or slot, where there is one). The extended state is saved around the
  * call only when \vec (a 32-bit memory operand, addressed off %rdi = the
  * argument word) is non-zero: the registry sets it when some handler may
  * touch vector or x87 state (analysed when the probe is registered), so an
@@ -114,6 +115,7 @@
 .macro CALL_C fn, vec, above=0, fast
 	mov	(R_SIZE + \above)(%rbx), %rdi
 	mov	%rbx, %rsi
+	mov	R_SIZE(%rbx), %rdx
 	cmpl	$0, \vec
 	jne	1f
 	and	$-16, %rsp
@@ -138,6 +140,7 @@
 	xsave64	(%rsp)
 	mov	(R_SIZE + \above)(%rbx), %rdi
 	mov	%rbx, %rsi
+	mov	R_SIZE(%rbx), %rdx
 	call	\fn
 	mov	%eax, %r12d
 	mov	$-1, %eax

@@ -39,58 +39,74 @@ void pk_opt_entry(void);
  * Resumes at regs->ip: a handler's choice, the slot, or where the emulated
  * instruction went.
  */
-int pk_opt_dispatch(struct pk_site *site, struct pk_regs *regs)
+int pk_opt_dispatch(struct pk_site *site, struct pk_regs *regs, uintptr_t ret)
 {
 	struct pk_thread *t = pk_thread_get();
 	unsigned long sp0 = regs->sp;
 	uint64_t fault_addr;
 	int post;
 
+	pk_tsan_acquire(site);
 	/* A signal handler's hit while this thread was in a slot window: see trap.c. */
 	if (pk_ool)
 		__atomic_fetch_add(&pk_nested_windows, 1, __ATOMIC_RELAXED);
 	pk_thread_enter(t);
 	regs->ip = site->addr;
 	if (pk_dispatch_pre(site, regs, t, &post)) {
+		pk_tsan_release(site);
 		pk_thread_exit(t);
 		return 0;
 	}
 	if (site->arch.slot) {
 		regs->ip = (uintptr_t)site->arch.slot + (post ? PK_SLOT_POST : 0);
 		pk_ool = (uintptr_t)site;
+		pk_tsan_release(site);
 		pk_thread_exit(t);
-		/* The detour goes on into the slot's plain entry by itself. */
-		return !post && pk_arch_fast_resume(regs, sp0);
+		/* The detour goes on into the slot by itself, if into the right entry. */
+		return (ret == (uintptr_t)site->arch.dslot + PK_SLOT_DETOUR_POST +
+				   PK_DETOUR_CALL_END) == post &&
+		       pk_arch_fast_resume(regs, sp0);
 	}
 	/* Only kinds whose emulation cannot fault are optimized (see unsupported()). */
 	pk_insn_emulate(&site->arch.insn, regs, &fault_addr);
 	if (post)
 		pk_dispatch_post(site, regs, t);
+	pk_tsan_release(site);
 	pk_thread_exit(t);
 	return 0;
 }
 
 /*
- * The detour, in the second half of a slot whose site literal is set: below
- * the red zone, push the site, call pk_opt_entry; its fast exit returns
- * here to go on into the slot's plain entry (none for an emulated
- * instruction, whose hits always leave through the slow exit).
+ * One detour at @at in @slot: below the red zone, push the site, call
+ * pk_opt_entry; its fast exit returns here to go on to @cont in the slot
+ * (none for an emulated instruction, whose hits leave by the slow exit).
  */
+static void detour_code(struct pk_writer *w, const uint8_t *slot, uint64_t cont)
+{
+	pk_writer_lea_rsp(w, -128);
+	pk_writer_push_mem(w, (uintptr_t)slot + PK_SLOT_LIT_SITE);
+	pk_writer_call_mem(w, (uintptr_t)slot + PK_SLOT_LIT_OPT);
+	if (cont) {
+		pk_writer_lea_rsp32(w, 136);
+		pk_writer_jmp(w, cont);
+	}
+}
+
+/* Both detours in the second half of a slot whose site literal is set. */
 static int write_detour(uint8_t *slot, int relocated)
 {
 	uint8_t buf[PK_SLOT_SIZE - PK_SLOT_DETOUR];
-	uint64_t pc = (uintptr_t)slot + PK_SLOT_DETOUR;
+	uintptr_t base = (uintptr_t)slot;
 	struct pk_writer w;
 
 	memset(buf, 0xcc, sizeof(buf));
-	pk_writer_init(&w, buf, PK_SLOT_LIT_OPT - PK_SLOT_DETOUR, pc);
-	pk_writer_lea_rsp(&w, -128);
-	pk_writer_push_mem(&w, (uintptr_t)slot + PK_SLOT_LIT_SITE);
-	pk_writer_call_mem(&w, (uintptr_t)slot + PK_SLOT_LIT_OPT);
-	if (relocated) {
-		pk_writer_lea_rsp32(&w, 136);
-		pk_writer_jmp(&w, (uintptr_t)slot);
-	}
+	pk_writer_init(&w, buf, PK_SLOT_DETOUR_POST - PK_SLOT_DETOUR, base + PK_SLOT_DETOUR);
+	detour_code(&w, slot, relocated ? base : 0);
+	if (w.err)
+		return w.err;
+	pk_writer_init(&w, buf + (PK_SLOT_DETOUR_POST - PK_SLOT_DETOUR),
+		       PK_SLOT_LIT_OPT - PK_SLOT_DETOUR_POST, base + PK_SLOT_DETOUR_POST);
+	detour_code(&w, slot, relocated ? base + PK_SLOT_POST : 0);
 	if (w.err)
 		return w.err;
 	pk_writer_init(&w, buf + (PK_SLOT_LIT_OPT - PK_SLOT_DETOUR), 8,
@@ -252,9 +268,10 @@ int arch_prepare_optimized(struct pk_site *site, const char **why)
 			return err;
 		}
 	}
-	detour = (uintptr_t)a->dslot + PK_SLOT_DETOUR;
 	if (a->jmp_len)
 		return 0; /* planned before: pk_opt_unshadow() drops plans that lost their bytes */
+	a->post = site->nr_post > 0;
+	detour = (uintptr_t)a->dslot + (a->post ? PK_SLOT_DETOUR_POST : PK_SLOT_DETOUR);
 	if (len >= 5) {
 		uint32_t rel32 = (uint32_t)(detour - (site->addr + 5));
 
@@ -307,6 +324,11 @@ int arch_unoptimize_step(struct pk_site *site, int step)
 	return pk_text_poke((void *)(site->addr + 1), &a->insn.bytes[1], a->own - 1u);
 }
 
+int arch_opt_stale(const struct pk_site *site)
+{
+	return site->arch.jmp_len && site->arch.post != (site->nr_post > 0);
+}
+
 int arch_opt_reads(const struct pk_site *site, uintptr_t addr)
 {
 	const struct pk_arch_site *a = &site->arch;
@@ -333,7 +355,6 @@ void pk_opt_arch_free(struct pk_site *site)
 	arch_forget_optimized(site);
 	if (a->dslot && a->dslot != a->slot)
 		pk_slot_free(a->dslot);
-	a->dslot = NULL;
 }
 
 unsigned int arch_patched_len(const struct pk_site *site)

@@ -245,6 +245,7 @@ int pk_post_dispatch(struct pk_site *site, struct pk_regs *regs)
 	unsigned long next = site->addr + site->arch.insn.len, sp0 = regs->sp;
 	int fast;
 
+	pk_tsan_acquire(site);
 	pk_thread_enter(t);
 	regs->ip = next;
 	pk_dispatch_post(site, regs, t);
@@ -252,6 +253,7 @@ int pk_post_dispatch(struct pk_site *site, struct pk_regs *regs)
 	/* Only now: a remover waiting for this slot may free the site once it sees this. */
 	if (!fast)
 		pk_ool = 0;
+	pk_tsan_release(site);
 	pk_thread_exit(t);
 	return fast;
 }
@@ -592,10 +594,13 @@ int arch_disarm_probe(struct pk_site *site)
 	return pk_text_poke((void *)site->addr, site->arch.insn.bytes, 1);
 }
 
+/*
+ * The site struct itself is freed after a grace period: a thread that took
+ * its jump may still read it, slot pointers included, so they stay as they are.
+ */
 void arch_remove_probe(struct pk_site *site)
 {
 	pk_opt_arch_free(site);
 	if (site->arch.slot)
 		pk_slot_free(site->arch.slot);
-	site->arch.slot = NULL;
 }
