@@ -58,14 +58,16 @@ int pk_opt_dispatch(struct pk_site *site, struct pk_regs *regs, uintptr_t ret)
 		return 0;
 	}
 	if (site->arch.slot) {
+		/* The detour goes on into the slot by itself, if into the right entry. */
+		int fast = (ret == (uintptr_t)site->arch.dslot + PK_SLOT_DETOUR_POST +
+				       PK_DETOUR_CALL_END) == post &&
+			   pk_arch_fast_resume(regs, sp0);
+
 		regs->ip = (uintptr_t)site->arch.slot + (post ? PK_SLOT_POST : 0);
 		pk_ool = (uintptr_t)site;
 		pk_tsan_release(site);
 		pk_thread_exit(t);
-		/* The detour goes on into the slot by itself, if into the right entry. */
-		return (ret == (uintptr_t)site->arch.dslot + PK_SLOT_DETOUR_POST +
-				   PK_DETOUR_CALL_END) == post &&
-		       pk_arch_fast_resume(regs, sp0);
+		return fast;
 	}
 	/* Only kinds whose emulation cannot fault are optimized (see unsupported()). */
 	pk_insn_emulate(&site->arch.insn, regs, &fault_addr);
