@@ -47,6 +47,7 @@ struct pk_thread {
 	int depth;			 /* >0 while running a handler: nested hits are missed */
 	struct pk_retprobe_instance *ri; /* live return instances, newest first */
 	struct pk_retprobe_instance *parked; /* taken off the stack while an exception unwinds */
+	struct pk_jframe *jframe; /* jprobe.c's save area; kept for the record's next thread */
 };
 
 /*
@@ -114,6 +115,23 @@ void pk_rethook_dispatch(void *unused, struct pk_regs *regs);
 void pk_retprobe_thread_exit(struct pk_thread *t);
 unsigned int pk_retprobe_pending(void);
 
+/* core/jprobe.c */
+/*
+ * A thread's jprobe state while its entry handler runs. The arch code's
+ * stack copy and vector state follow it in the same mapping.
+ */
+struct pk_jframe {
+	struct pk_regs regs; /* at the function's entry; where pk_jprobe_return resumes */
+	unsigned long entry;
+	int active;
+	int tid;
+	struct pk_jprobe *jp;
+	struct pk_site *site;
+	uintptr_t skip; /* the next hit here on this thread runs no entry (see arch) */
+};
+/* Jprobes run after the other probes of a site, as the kernel ordered them. */
+int pk_jprobe_is(const struct pk_probe *p);
+
 /* core/blacklist.c */
 int pk_blacklisted(uintptr_t addr);
 int pk_blacklist_init(void);
@@ -151,6 +169,10 @@ int arch_disarm_probe(struct pk_site *site);
 void arch_remove_probe(struct pk_site *site);
 int arch_is_trap_byte(uint8_t b);
 uintptr_t arch_rethook_trampoline(void);
+/* Jprobes: the size of a frame with the arch's part; divert @regs into f->entry; resume. */
+size_t arch_jprobe_frame_size(void);
+void arch_jprobe_divert(struct pk_jframe *f, struct pk_regs *regs);
+void arch_jprobe_resume(struct pk_jframe *f);
 
 /* Raw system calls: the trap path must not enter libc. */
 long pk_syscall6(long nr, long a, long b, long c, long d, long e, long f);
