@@ -19,7 +19,6 @@
  * the trap path) and kept for the record's next thread.
  */
 #include <errno.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -84,8 +83,10 @@ struct pk_jframe *pk_jprobe_finish(void)
 	struct pk_thread *t = pk_thread_get();
 	struct pk_jframe *f = t ? t->jframe : NULL;
 
-	if (!f || !f->active || f->tid != t->tid)
+	if (!f || !f->active)
 		return NULL;
+	/* A child forked inside the entry handler comes back under its own tid. */
+	f->tid = t->tid;
 	arch_jprobe_resume(f);
 	return f;
 }
