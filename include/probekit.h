@@ -251,6 +251,125 @@ PK_API int pk_disable_retprobe(struct pk_retprobe *rp);
  */
 PK_API int pk_enable_retprobe(struct pk_retprobe *rp);
 
+/*
+ * A jprobe (Linux <= 4.14): @entry has the probed function's own prototype
+ * and is called at the function's entry with the very arguments the function
+ * received (integer, floating-point, vector, struct-by-value, stack and
+ * variadic ones), on a copy of the caller's stack arguments (the first
+ * PK_JPROBE_STACK_COPY bytes above the return address). It must end with
+ * pk_jprobe_return(); the function then runs untouched, with its original
+ * registers and stack. jp->kp names the function (offset 0 only); its
+ * pre_handler is the library's.
+ */
+struct pk_jprobe {
+	struct pk_probe kp;
+	void *entry;
+};
+
+/* Bytes of the caller's stack (return address included) that @entry sees copied. */
+#define PK_JPROBE_STACK_COPY 128
+
+/**
+ * pk_register_jprobe() - call @jp->entry at every entry of a function.
+ * @jp: the jprobe; kp.symbol_name or kp.addr names the function, entry is set.
+ *
+ * The jprobe runs after the other probes on the same function. A hit while
+ * the same thread is still inside a jprobe's entry (recursion, or a signal
+ * handler) runs no entry and counts kp.nmissed.
+ *
+ * Return: the errors of pk_register_probe(), and -EINVAL also when entry is
+ * NULL, kp has handlers set, or the address is not the first instruction of a
+ * function (a non-zero offset, or an address inside a symbol); -EBUSY when
+ * another jprobe is registered on that function.
+ */
+PK_API int pk_register_jprobe(struct pk_jprobe *jp);
+
+/**
+ * pk_unregister_jprobe() - remove a jprobe.
+ * @jp: a registered jprobe.
+ *
+ * Returns only once no thread is inside @jp->entry or on its way back to the
+ * function; do not call it from an entry handler.
+ */
+PK_API void pk_unregister_jprobe(struct pk_jprobe *jp);
+
+/**
+ * pk_register_jprobes() - register @num jprobes, all or none.
+ * @jps: array of pointers.
+ * @num: number of entries.
+ *
+ * Return: 0 or the first error, as pk_register_probes().
+ */
+PK_API int pk_register_jprobes(struct pk_jprobe **jps, int num);
+
+/**
+ * pk_unregister_jprobes() - unregister @num jprobes.
+ * @jps: array of pointers.
+ * @num: number of entries.
+ */
+PK_API void pk_unregister_jprobes(struct pk_jprobe **jps, int num);
+
+/**
+ * pk_jprobe_return() - leave a jprobe entry handler.
+ *
+ * The last call of every entry handler: the registers (vector state
+ * included) and stack go back to what they were at the function's entry and
+ * the function runs. Does not return. Outside an entry handler it returns at
+ * once and does nothing.
+ */
+PK_API void pk_jprobe_return(void);
+
+struct pk_uprobe_consumer;
+
+/*
+ * A consumer of a uprobe, the kernel's struct uprobe_consumer: the probe is
+ * on a byte offset of a file, in every mapping of that file in this process.
+ */
+struct pk_uprobe_consumer {
+	/* At the probed instruction, before it runs; return 0. */
+	int (*handler)(struct pk_uprobe_consumer *self, struct pk_regs *regs);
+	/*
+	 * When the function (the offset must be its entry) returns; @func is
+	 * the probed address in the mapping that was hit.
+	 */
+	int (*ret_handler)(struct pk_uprobe_consumer *self, unsigned long func,
+			   struct pk_regs *regs);
+	/* Private to the library. */
+	struct pk_uprobe_consumer *next;
+};
+
+/**
+ * pk_register_uprobe() - add a consumer to the probe at @offset of @path.
+ * @path: a program or shared object; a symlink or another name of the same
+ *        file (the same device and inode) is the same probe.
+ * @offset: a file offset, as uprobe_events' PATH:OFFSET.
+ * @uc: the consumer; handler, ret_handler or both.
+ *
+ * The probe is armed in every mapping of the file now, in those the program
+ * maps later with dlopen(), and disarmed when it is unmapped with dlclose().
+ * Several consumers may share one offset; they run in registration order.
+ *
+ * Return: 0; -ENOENT (no such file, or the -errno of stat() on @path),
+ * -EFAULT (@offset is not in an executable segment of the file), -EILSEQ
+ * (not on an instruction boundary, checked in a current mapping), -EINVAL
+ * (NULL @path or @uc, no handler), -EEXIST (@uc already registered), -ENOMEM,
+ * or another error of pk_register_probe() from arming a current mapping.
+ */
+PK_API int pk_register_uprobe(const char *path, unsigned long offset,
+			      struct pk_uprobe_consumer *uc);
+
+/**
+ * pk_unregister_uprobe() - remove a consumer.
+ * @path: as given to pk_register_uprobe() (or another name of the file).
+ * @offset: as given.
+ * @uc: the consumer.
+ *
+ * Returns when no thread can still run @uc's handlers. Does nothing if @uc
+ * is not registered there.
+ */
+PK_API void pk_unregister_uprobe(const char *path, unsigned long offset,
+				 struct pk_uprobe_consumer *uc);
+
 /**
  * pk_regs_get_argument() - the @n-th argument (from 0) at function entry.
  * @regs: registers at a function's first instruction.

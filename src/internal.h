@@ -76,6 +76,7 @@ struct pk_thread {
 	struct pk_retprobe_instance *ri; /* live return instances, newest first */
 	struct pk_retprobe_instance *parked;   /* taken off the stack while an exception unwinds */
 	struct pk_retprobe_instance *ri_cache; /* a free instance kept for the next entry */
+	struct pk_jframe *jframe; /* jprobe.c's save area; kept for the record's next thread */
 };
 
 /*
@@ -196,6 +197,23 @@ void pk_vec_trust(const void *fn);
 /* core/retprobe.c: the user handlers behind a retprobe's entry probe, 0 if @p is not one. */
 int pk_retprobe_handlers(const struct pk_probe *p, const void **entry, const void **ret);
 
+/* core/jprobe.c */
+/*
+ * A thread's jprobe state while its entry handler runs. The arch code's
+ * stack copy and vector state follow it in the same mapping.
+ */
+struct pk_jframe {
+	struct pk_regs regs; /* at the function's entry; where pk_jprobe_return resumes */
+	unsigned long entry;
+	int active;
+	int tid;
+	struct pk_jprobe *jp;
+	struct pk_site *site;
+	uintptr_t skip; /* the next hit here on this thread runs no entry (see arch) */
+};
+/* Jprobes run after the other probes of a site, as the kernel ordered them. */
+int pk_jprobe_is(const struct pk_probe *p);
+
 /* core/blacklist.c */
 int pk_blacklisted(uintptr_t addr);
 int pk_blacklist_init(void);
@@ -264,6 +282,10 @@ int arch_may_start_site(uint8_t b);
  */
 int arch_code_uses_vector(uintptr_t fn);
 uintptr_t arch_rethook_trampoline(void);
+/* Jprobes: the size of a frame with the arch's part; divert @regs into f->entry; resume. */
+size_t arch_jprobe_frame_size(void);
+void arch_jprobe_divert(struct pk_jframe *f, struct pk_regs *regs);
+void arch_jprobe_resume(struct pk_jframe *f);
 
 /* Raw system calls: the trap path must not enter libc. */
 long pk_syscall6(long nr, long a, long b, long c, long d, long e, long f);

@@ -154,6 +154,57 @@ check_kretprobe_example() { # TAG BUILD
 	expect_file "$t/kretprobe_example/stdout_unchanged" "$tmp/$t.base.out" "$tmp/$t.kret.out"
 }
 
+check_jprobe_example() { # TAG BUILD
+	local t=$1 b=$2 e="$tmp/$1.jprobe.err"
+	run "$t" jprobe "$b" jprobe_example
+	loads "$t" jprobe jprobe_example || return
+	# The handler, with do_work's own prototype, sees each call's three arguments.
+	expect_eq "$t/jprobe_example/arguments" "$want_args" \
+		"$(sed -n 's/^jprobe: a = \([0-9]*\), b = \([0-9]*\), c = \([0-9]*\)$/\1 \2 \3/p' "$e" |
+			join_lines)"
+	expect_eq "$t/jprobe_example/summary" "$ncalls entries, nmissed = 0" \
+		"$(sed -n 's/^jprobe_example: jprobe at 0x[0-9a-f]* unregistered: //p' "$e")"
+	# Each function still ran with its arguments and returned its value.
+	expect_file "$t/jprobe_example/stdout_unchanged" "$tmp/$t.base.out" "$tmp/$t.jprobe.out"
+}
+
+check_uprobe_example() { # TAG BUILD
+	local t=$1 b=$2 e off name
+	# The file offset of do_work, found by probekit as uprobe_events wants it.
+	off=$(build/probekit list -o -x "$b/demo/worker" do_work | awk '$1 == "do_work" { print $2 }')
+	if [ -z "$off" ]; then
+		fail "$t/uprobe_example/offset" "probekit list -o -x $b/demo/worker printed no offset"
+		return
+	fi
+	pass "$t/uprobe_example/offset"
+	ln -sf "$(cd "$b/demo" && pwd)/worker" "$tmp/worker-link"
+	for name in self link; do
+		e="$tmp/$t.uprobe$name.err"
+		if [ $name = self ]; then
+			run "$t" uprobe$name "$b" uprobe_example PK_PARAM_offset="$off"
+		else
+			run "$t" uprobe$name "$b" uprobe_example PK_PARAM_offset="$off" \
+				PK_PARAM_filename="$tmp/worker-link"
+		fi
+		loads "$t" uprobe$name "uprobe_example/$name" || continue
+		expect_eq "$t/uprobe_example/$name/arg0_arg1" "$want_args01" \
+			"$(sed -n 's/^handler: arg0 = \([0-9]*\) arg1 = \([0-9]*\)$/\1 \2/p' "$e" | join_lines)"
+		expect_eq "$t/uprobe_example/$name/ret" "$want_ret" \
+			"$(sed -n 's/^ret_handler ret = \([0-9]*\)$/\1/p' "$e" | join_lines)"
+		expect_file "$t/uprobe_example/$name/stdout_unchanged" "$tmp/$t.base.out" \
+			"$tmp/$t.uprobe$name.out"
+	done
+	# Without an offset the module refuses to load, as the seed's would fail to register.
+	run "$t" uprobenooff "$b" uprobe_example
+	if grep -q 'parameter offset is required' "$tmp/$t.uprobenooff.err" &&
+		cmp -s "$tmp/$t.base.out" "$tmp/$t.uprobenooff.out"; then
+		pass "$t/uprobe_example/offset_required"
+	else
+		fail "$t/uprobe_example/offset_required" "expected a refusal and an unaffected run"
+		detail 6 <"$tmp/$t.uprobenooff.err"
+	fi
+}
+
 # The baseline's stdout with allocation N failed.
 expect_alloc_failure() { # N < baseline > expected
 	awk -v n="$1" '
@@ -202,7 +253,8 @@ check_fault_inject() { # TAG BUILD
 check_build() { # TAG BUILD
 	local t=$1 b=$2 m missing='' why
 	for m in demo/worker examples/kprobe_example.so examples/exec_tracer.so \
-		examples/kretprobe_example.so examples/fault_inject.so; do
+		examples/kretprobe_example.so examples/fault_inject.so examples/jprobe_example.so \
+		examples/uprobe_example.so; do
 		[ -e "$b/$m" ] || missing="$missing $b/$m"
 	done
 	if [ -n "$missing" ]; then
@@ -222,6 +274,10 @@ check_build() { # TAG BUILD
 	ncalls=$(grep -cE '^do_work\([0-9]+, [0-9]+, [0-9]+\) = [0-9]+$' "$tmp/$t.base.out")
 	want_arg3=$(sed -nE 's/^do_work\([0-9]+, [0-9]+, ([0-9]+)\) = [0-9]+$/\1/p' "$tmp/$t.base.out" |
 		join_lines)
+	want_args=$(sed -nE 's/^do_work\(([0-9]+), ([0-9]+), ([0-9]+)\) = [0-9]+$/\1 \2 \3/p' \
+		"$tmp/$t.base.out" | join_lines)
+	want_args01=$(sed -nE 's/^do_work\(([0-9]+), ([0-9]+), [0-9]+\) = [0-9]+$/\1 \2/p' \
+		"$tmp/$t.base.out" | join_lines)
 	want_ret=$(sed -nE 's/^do_work\([0-9]+, [0-9]+, [0-9]+\) = ([0-9]+)$/\1/p' "$tmp/$t.base.out" |
 		join_lines)
 	nallocs=$(sed -nE 's/^allocations: ([0-9]+) of \1 succeeded$/\1/p' "$tmp/$t.base.out")
@@ -252,6 +308,8 @@ check_build() { # TAG BUILD
 	check_exec_tracer "$t" "$b"
 	check_kretprobe_example "$t" "$b"
 	check_fault_inject "$t" "$b"
+	check_jprobe_example "$t" "$b"
+	check_uprobe_example "$t" "$b"
 }
 
 check_build plain build

@@ -19,10 +19,11 @@
 #include "agent/proto.h"
 #include "cli/attach.h"
 #include "cli/cli.h"
+#include "sym/sym.h"
 
 static void list_usage(FILE *f)
 {
-	fprintf(f, "usage: probekit list [-x FILE] [GLOB]\n"
+	fprintf(f, "usage: probekit list [-o] [-x FILE] [GLOB]\n"
 		   "       probekit list [GLOB] -- COMMAND [ARG...]\n"
 		   "       probekit list -p PID [GLOB]\n"
 		   "       probekit list --kernel [GLOB]\n"
@@ -33,6 +34,8 @@ static void list_usage(FILE *f)
 		   "and taken out again), one per line as 'func [object]'. A function that\n"
 		   "cannot be probed is followed by '# why'. GLOB filters by function name\n"
 		   "(fnmatch). The program's constructors run; main() does not.\n"
+		   "With -o and -x FILE, each name is followed by its file offset in FILE,\n"
+		   "as uprobe_events and uprobe_register() take it ('func 0x1139 [object]').\n"
 		   "With --kernel: the kernel functions a kprobe can go on instead.\n");
 }
 
@@ -82,21 +85,33 @@ static int list_process(pid_t pid, const char *glob)
 	return err ? 1 : shown ? 0 : 1;
 }
 
+/* -o: "func 0xOFFSET rest-of-line", the offset of func in @file. */
+static void print_offset(const char *file, const char *name, const char *line)
+{
+	uint64_t off;
+
+	if (pk_sym_file_offset(file, name, &off, NULL))
+		fputs(line, stdout);
+	else
+		printf("%s 0x%llx%s", name, (unsigned long long)off, line + strlen(name));
+}
+
 int cmd_list(int argc, char **argv)
 {
 	char agent[PATH_MAX], preload[2 * PATH_MAX + 2], fdbuf[16], line[4096];
 	const char *file = NULL, *glob = NULL, *only = NULL;
 	char *true_argv[] = {"/bin/true", NULL}, **cmd = NULL;
-	int c, pfd[2], status, shown = 0;
+	int c, pfd[2], status, shown = 0, offsets = 0;
 	FILE *in;
 	pid_t pid = 0;
 	char *end;
 
 	if (pk_wants_kernel(argc, argv))
 		return cmd_list_kernel(argc, argv);
-	while ((c = getopt(argc, argv, "+x:p:h")) != -1) {
+	while ((c = getopt(argc, argv, "+x:p:oh")) != -1) {
 		switch (c) {
 		case 'x': file = optarg; break;
+		case 'o': offsets = 1; break;
 		case 'p':
 			pid = (pid_t)strtol(optarg, &end, 10);
 			if (*end || pid <= 0) {
@@ -120,7 +135,7 @@ int cmd_list(int argc, char **argv)
 	}
 	if (pid)
 		return list_process(pid, glob);
-	if (!file && (!cmd || !cmd[0])) {
+	if ((!file && (!cmd || !cmd[0])) || (offsets && !file)) {
 		list_usage(stderr);
 		return 2;
 	}
@@ -169,7 +184,10 @@ int cmd_list(int argc, char **argv)
 		    (!obj || strncmp(obj + 2, only, strlen(only)) || obj[2 + strlen(only)] != ']'))
 			if (!(obj == NULL && true_argv[0] == file))
 				continue;
-		fputs(line, stdout);
+		if (offsets)
+			print_offset(file, name, line);
+		else
+			fputs(line, stdout);
 		shown++;
 	}
 	if (in)

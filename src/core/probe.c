@@ -298,8 +298,10 @@ int pk_register_locked(struct pk_probe *p)
 	p->pk_priv.state = ST_REGISTERED | (p->symbol_name ? ST_ADDR_FROM_SYM : 0);
 	p->addr = (void *)addr;
 	p->nmissed = 0;
-	for (pp = &s->probes; *pp; pp = &(*pp)->pk_priv.next)
+	/* Before any jprobe: its pre_handler leaves the site, the kernel ran it last. */
+	for (pp = &s->probes; *pp && !pk_jprobe_is(*pp); pp = &(*pp)->pk_priv.next)
 		;
+	p->pk_priv.next = *pp;
 	pk_store(pp, p);
 	err = site_update_arming(s);
 	if (err) {

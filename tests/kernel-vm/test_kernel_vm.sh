@@ -38,9 +38,11 @@ expected=(
 	exec-tracer exec-tracer-unload
 	kretprobe-duration kretprobe-unload
 	fault-inject-bad-param fault-inject-error fault-inject-comm-filter fault-inject-unload
+	uprobe-module-nopie uprobe-module-pie uprobe-unload
 	modules-all-unloaded
 	pk-runs pk-kprobe-regs-string pk-profile pk-kretprobe-retval pk-args-ustring-retval pk-json
-	pk-instance pk-sigterm pk-duration pk-bad-definition pk-cleanup
+	pk-instance pk-sigterm pk-duration pk-bad-definition
+	pk-uprobe-nopie pk-uretprobe-nopie pk-uprobe-pie pk-uretprobe-pie pk-cleanup
 )
 
 # give_up WHY [FILE]: the setup failed; every check the VM would have made fails with it.
@@ -149,6 +151,32 @@ else
 fi
 build_s=$((SECONDS - t0))
 
+# --- The seed's callee program, without and with PIE, and callee's file offset in
+# each, found by probekit as uprobe_register() and uprobe_events take it.
+cdir=$work/callee
+rm -rf "$cdir"
+mkdir -p "$cdir"
+: >"$cdir/offsets"
+for kind in nopie pie; do
+	flags=
+	[ $kind = nopie ] && flags="-no-pie -fno-pic"
+	# shellcheck disable=SC2086
+	if ! gcc -O0 -g $flags -o "$cdir/callee-$kind" tests/kernel-vm/callee.c >"$work/callee.log" 2>&1; then
+		fail callee-build "gcc $flags tests/kernel-vm/callee.c failed"
+		detail 5 <"$work/callee.log"
+		continue
+	fi
+	off=$("$probekit" list -o -x "$cdir/callee-$kind" callee 2>"$work/callee.log" |
+		awk '$1 == "callee" { print $2 }')
+	if [ -n "$off" ]; then
+		echo "$kind $off" >>"$cdir/offsets"
+	else
+		fail callee-offset "probekit list -o -x callee-$kind printed no offset for callee"
+		detail 5 <"$work/callee.log"
+	fi
+done
+[ "$(wc -l <"$cdir/offsets")" = 2 ] && pass callee-build-and-offsets
+
 # --- The initramfs: busybox, the init script, the modules, probekit and what it links.
 ir=$work/initramfs
 rm -rf "$ir"
@@ -157,6 +185,8 @@ cp "$busybox" "$ir/bin/busybox"
 cp tests/kernel-vm/init "$ir/init"
 chmod 755 "$ir/init"
 cp "$mod"/*.ko "$ir/modules/" 2>/dev/null
+mkdir -p "$ir/callee"
+cp "$cdir"/callee-* "$cdir/offsets" "$ir/callee/" 2>/dev/null
 cp "$probekit" "$ir/bin/probekit"
 # Each library at the path the loader will look for it, and the loader itself.
 ldd "$probekit" | awk '/=> \// { print $3 } /^\t\// { print $1 }' >"$work/libs"
