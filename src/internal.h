@@ -75,7 +75,8 @@ struct pk_thread {
 	int depth;			 /* >0 while running a handler: nested hits are missed */
 	struct pk_retprobe_instance *ri; /* live return instances, newest first */
 	struct pk_retprobe_instance *parked;   /* taken off the stack while an exception unwinds */
-	struct pk_retprobe_instance *ri_cache; /* a free instance kept for the next entry */
+	struct pk_retprobe_instance *ri_cache; /* a free instance kept for the next entry... */
+	void *ri_cache_pool;		       /* ...of this pool; NULL: none kept */
 	struct pk_jframe *jframe; /* jprobe.c's save area; kept for the record's next thread */
 };
 
@@ -158,6 +159,8 @@ int pk_tls_ool_offset(void);
 extern pthread_mutex_t pk_lock;
 struct pk_site *pk_site_lookup(uintptr_t addr);
 int pk_read_orig(uintptr_t addr, uint8_t *buf, size_t n);
+struct pk_site *pk_site_bare(uintptr_t addr, int *err);
+void pk_site_bare_free(struct pk_site *s);
 int pk_register_locked(struct pk_probe *p);
 void pk_unregister_locked(struct pk_probe **ps, int n);
 int pk_probe_is_registered(const struct pk_probe *p);
@@ -232,6 +235,7 @@ int pk_text_release(void);
 /* Stubs at the addresses a punned jump dictates (see arch opt.c). */
 int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at, int dry);
 void pk_stub_free(uintptr_t at, size_t len);
+void pk_stub_unclaim(uintptr_t at, size_t len);
 int pk_stub_contains(uintptr_t addr);
 void pk_defer_free(void *p);
 
@@ -257,11 +261,13 @@ void arch_remove_probe(struct pk_site *site);
 int arch_is_trap_byte(uint8_t b);
 /*
  * Jump optimization. Prepare plans the jump and writes its detour (0, or a
- * negative errno with the reason in *why); the steps write the code, and
- * the caller syncs the cores between steps: optimize 0 the bytes after the
- * first, 1 the first byte; unoptimize 0 the first byte back to the trap,
- * 1 the rest back to the original.
+ * negative errno with the reason in *why); the steps, 0 to ARCH_OPT_STEPS-1,
+ * write the code (each returns 1 if it wrote something, 0 if it had nothing
+ * to do), and the caller syncs the cores after every step that wrote for
+ * some site of the batch. Optimizing starts from the int3 in place and
+ * ends with the jump live; unoptimizing starts by putting the int3 back.
  */
+#define ARCH_OPT_STEPS 4
 int arch_prepare_optimized(struct pk_site *site, const char **why);
 int arch_optimize_step(struct pk_site *site, int step);
 int arch_unoptimize_step(struct pk_site *site, int step);

@@ -22,7 +22,8 @@
 
 long park_pun(long pid, long tid, long sig, long x);
 long park_t1(long pid, long tid, long sig, long x);
-extern char park_pun_at[], park_t1_at[];
+long park_ev(long pid, long tid, long sig, long x);
+extern char park_pun_at[], park_t1_at[], park_ev_at[], park_ev_next[];
 
 static unsigned long hits_pre, hits_post;
 
@@ -236,6 +237,66 @@ static void test_parked_t1_nested(void)
 	park_case(park_t1, park_t1_at, 1);
 }
 
+/*
+ * Eviction, with a thread parked on the evicted instruction: it sent itself
+ * the signal from the probed system call just before, which it had run
+ * unprobed. The successor's bytes change under it, every way, repeatedly.
+ */
+static void test_parked_evicted(void)
+{
+	struct pk_probe p = {.addr = park_ev_at, .pre_handler = count_pre};
+	struct park_arg a = {.fn = park_ev, .x = 11};
+	const uint8_t orig = (uint8_t)park_ev_next[0];
+	struct sigaction sa;
+	pthread_t th;
+	int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = spin_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGUSR1, &sa, NULL);
+	parked = release_park = nested = 0;
+	hits_pre = 0;
+	pthread_create(&th, NULL, park_thread, &a);
+	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		sched_yield();
+	CHECK_EQ(parked_ip, (unsigned long)park_ev_next);
+	CHECK_EQ(pk_register_probe(&p), 0);
+	CHECK(p.flags & PK_FLAG_OPTIMIZED);
+	/* The successor became a jump of its own. */
+	CHECK_EQ((uint8_t)park_ev_next[0], 0xe9);
+	for (i = 0; i < 20; i++) {
+		pk_set_optimization(i % 2);
+		CHECK_EQ((uint8_t)park_ev_next[0], i % 2 ? 0xe9 : orig);
+		if (i % 5 == 4) {
+			pk_unregister_probe(&p);
+			CHECK_EQ(pk_register_probe(&p), 0);
+		}
+	}
+	pk_set_optimization(1);
+	__atomic_store_n(&release_park, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	CHECK_EQ(a.result, 34);
+	CHECK_EQ(hits_pre, 0);
+	/* Unparked, through both jumps. */
+	CHECK_EQ(no_park(park_ev, 5), 16);
+	CHECK_EQ(hits_pre, 1);
+	/* A probe on the evicted instruction takes it back. */
+	{
+		struct pk_probe q = {.addr = park_ev_next, .pre_handler = count_pre};
+
+		CHECK_EQ(pk_register_probe(&q), 0);
+		CHECK(!(p.flags & PK_FLAG_OPTIMIZED));
+		CHECK_EQ(no_park(park_ev, 5), 16);
+		CHECK_EQ(hits_pre, 3);
+		pk_unregister_probe(&q);
+	}
+	pk_unregister_probe(&p);
+	CHECK_EQ((uint8_t)park_ev_next[0], orig);
+	CHECK_EQ(no_park(park_ev, 5), 16);
+	signal(SIGUSR1, SIG_DFL);
+}
+
 /* Threads run through both sites while the main thread flips them, 10,000 times. */
 #define FLIPS	10000
 #define WORKERS 4
@@ -300,6 +361,7 @@ int main(int argc, char **argv)
 	RUN(test_parked_pun_nested);
 	RUN(test_parked_t1);
 	RUN(test_parked_t1_nested);
+	RUN(test_parked_evicted);
 	RUN(test_flip_stress);
 	TEST_EXIT();
 }

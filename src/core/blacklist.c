@@ -126,14 +126,16 @@ static void show_site(struct pk_site *site, void *arg)
 				 si.is_exe ? "" : si.object, si.is_exe ? "" : "]");
 		else
 			snprintf(where, sizeof(where), "0x%lx", (unsigned long)site->addr);
+		/* The jump or int3 only says something about an armed site. */
 		emit(c->buf, c->size, &c->len, "%016lx  %c  %s%s%s%s%s\n",
 		     (unsigned long)site->addr, p->pk_priv.owner ? 'r' : 'k', where,
 		     (p->flags & PK_FLAG_DISABLED) ? "  [DISABLED]" : "",
-		     site->optimized ? "  [OPTIMIZED]"
-		     : site->opt_why ? "  [INT3: "
-				     : "",
-		     !site->optimized && site->opt_why ? site->opt_why : "",
-		     !site->optimized && site->opt_why ? "]" : "");
+		     !site->armed      ? ""
+		     : site->optimized ? "  [OPTIMIZED]"
+		     : site->opt_why   ? "  [INT3: "
+				       : "",
+		     site->armed && !site->optimized && site->opt_why ? site->opt_why : "",
+		     site->armed && !site->optimized && site->opt_why ? "]" : "");
 	}
 }
 

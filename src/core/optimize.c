@@ -75,6 +75,7 @@ static void mark(struct pk_site *s, int optimized)
 void pk_opt_flush(void)
 {
 	struct pk_site *s, *next, *batch = NULL;
+	int step, wrote;
 
 	if (!queue)
 		return;
@@ -91,50 +92,43 @@ void pk_opt_flush(void)
 			s->opt_why = "optimization is off";
 			continue;
 		}
-		if (arch_prepare_optimized(s, &why) || arch_optimize_step(s, 0)) {
+		if (arch_prepare_optimized(s, &why)) {
 			s->opt_why = why ? why : "cannot write the jump";
 			continue;
 		}
 		s->opt_next = batch;
 		batch = s;
 	}
-	if (!batch)
-		return;
-	pk_text_sync();
-	for (s = batch; s; s = s->opt_next) {
-		pk_tsan_release(s);
-		if (arch_optimize_step(s, 1)) {
-			/* The first byte is still the int3: take the tail back. */
-			arch_unoptimize_step(s, 1);
-			s->opt_why = "cannot write the jump";
-			continue;
+	/* Each step for the whole batch, then one sync; the last step makes the jumps live. */
+	for (step = 0; step < ARCH_OPT_STEPS; step++) {
+		for (s = batch, wrote = 0; s; s = s->opt_next) {
+			if (step == ARCH_OPT_STEPS - 1)
+				pk_tsan_release(s);
+			wrote |= arch_optimize_step(s, step) > 0;
 		}
+		if (wrote)
+			pk_text_sync();
+	}
+	for (s = batch; s; s = s->opt_next) {
 		s->opt_why = NULL;
 		mark(s, 1);
 	}
-	pk_text_sync();
 }
 
 void pk_opt_unoptimize(struct pk_site **v, int n)
 {
-	int i, any = 0;
+	int i, step, wrote;
 
-	for (i = 0; i < n; i++) {
-		if (v[i]->optimized) {
-			arch_unoptimize_step(v[i], 0);
-			any = 1;
-		}
+	for (step = 0; step < ARCH_OPT_STEPS; step++) {
+		for (i = 0, wrote = 0; i < n; i++)
+			if (v[i]->optimized)
+				wrote |= arch_unoptimize_step(v[i], step) > 0;
+		if (wrote)
+			pk_text_sync();
 	}
-	if (!any)
-		return;
-	pk_text_sync();
-	for (i = 0; i < n; i++) {
-		if (v[i]->optimized) {
-			arch_unoptimize_step(v[i], 1);
+	for (i = 0; i < n; i++)
+		if (v[i]->optimized)
 			mark(v[i], 0);
-		}
-	}
-	pk_text_sync();
 }
 
 void pk_opt_unshadow(uintptr_t addr)

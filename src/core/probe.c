@@ -81,6 +81,42 @@ static void unpatch(const struct pk_site *s, uintptr_t addr, uint8_t *buf, size_
 			buf[s->addr + i - addr] = s->arch.insn.bytes[i];
 }
 
+/*
+ * A site with no probe of its own, planted by the arch on the instruction
+ * after a punned jump that takes that instruction's bytes (eviction):
+ * published so that a trap on it finds its slot, never armed, optimized or
+ * listed by the registry.
+ */
+struct pk_site *pk_site_bare(uintptr_t addr, int *err)
+{
+	struct pk_site *s = calloc(1, sizeof(*s));
+
+	*err = -ENOMEM;
+	if (!s)
+		return NULL;
+	s->addr = addr;
+	*err = arch_prepare_probe(s);
+	if (*err) {
+		free(s);
+		return NULL;
+	}
+	site_publish(s);
+	return s;
+}
+
+void pk_site_bare_free(struct pk_site *s)
+{
+	site_unpublish(s);
+	pk_wait_quiescent(s);
+	if (__atomic_load_n(&pk_nested_windows, __ATOMIC_RELAXED)) {
+		s->hnext = zombies;
+		zombies = s;
+		return;
+	}
+	arch_remove_probe(s);
+	pk_defer_free(s);
+}
+
 int pk_read_orig(uintptr_t addr, uint8_t *buf, size_t n)
 {
 	struct pk_site *s;
@@ -91,7 +127,7 @@ int pk_read_orig(uintptr_t addr, uint8_t *buf, size_t n)
 		return -EFAULT;
 	/* Armed sites show their trap or jump; decoding must see the code underneath. */
 	for (d = 1; d <= ARCH_OPT_READ_BEHIND && d <= addr; d++)
-		if ((s = pk_site_lookup(addr - d)) && s->optimized)
+		if ((s = pk_site_lookup(addr - d)))
 			unpatch(s, addr, buf, n);
 	for (i = 0; i < n; i++)
 		if (arch_may_start_site(buf[i]) && (s = pk_site_lookup(addr + i)))
@@ -275,6 +311,11 @@ int pk_register_locked(struct pk_probe *p)
 	if (err)
 		return err;
 
+	/*
+	 * A neighbour's jump may read or have evicted the instruction here: it
+	 * goes back to int3 first (and its evictee's bare site away).
+	 */
+	pk_opt_unshadow(addr);
 	s = pk_site_lookup(addr);
 	if (!s) {
 		s = calloc(1, sizeof(*s));
@@ -286,8 +327,6 @@ int pk_register_locked(struct pk_probe *p)
 			free(s);
 			return err;
 		}
-		/* A neighbour's punned jump may read the byte the int3 goes on. */
-		pk_opt_unshadow(addr);
 		site_publish(s);
 	}
 	/* Before @p is visible: a hit that runs its handlers must save what they may use. */

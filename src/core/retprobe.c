@@ -88,10 +88,15 @@ static void pool_put(struct pk_retprobe_instance *ri)
  */
 static struct pk_retprobe_instance *cache_get(struct pk_thread *t, struct rp_pool *pool)
 {
-	struct pk_retprobe_instance *ri = __atomic_load_n(&t->ri_cache, __ATOMIC_RELAXED);
+	/*
+	 * The pool is compared by the word beside the instance, never through
+	 * the instance: one of a dying pool may be taken back and its memory
+	 * unmapped under us, but only when it is not the pool being hit.
+	 */
+	if (__atomic_load_n(&t->ri_cache_pool, __ATOMIC_ACQUIRE) == pool) {
+		struct pk_retprobe_instance *ri = t->ri_cache;
 
-	if (ri && ri->pk_pool == pool) {
-		__atomic_store_n(&t->ri_cache, NULL, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->ri_cache_pool, NULL, __ATOMIC_RELAXED);
 		return ri;
 	}
 	return pool_get(pool);
@@ -101,19 +106,27 @@ static void cache_put(struct pk_thread *t, struct pk_retprobe_instance *ri)
 {
 	struct rp_pool *pool = ri->pk_pool;
 
-	if (!__atomic_load_n(&t->ri_cache, __ATOMIC_RELAXED) &&
-	    __atomic_load_n(&pool->rp, __ATOMIC_ACQUIRE))
-		__atomic_store_n(&t->ri_cache, ri, __ATOMIC_RELAXED);
-	else
+	/* Acquire: after a remover took the last one back, its read is before our write. */
+	if (!__atomic_load_n(&t->ri_cache_pool, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&pool->rp, __ATOMIC_ACQUIRE)) {
+		t->ri_cache = ri;
+		__atomic_store_n(&t->ri_cache_pool, pool, __ATOMIC_RELEASE);
+	} else {
 		pool_put(ri);
+	}
 }
 
-static void uncache_thread(struct pk_thread *t, void *arg)
+/* Take back @t's cached instance of @pool (any pool if NULL: the thread is exiting). */
+static void uncache_thread(struct pk_thread *t, void *pool)
 {
-	struct pk_retprobe_instance *ri = __atomic_load_n(&t->ri_cache, __ATOMIC_ACQUIRE);
+	void *cur = __atomic_load_n(&t->ri_cache_pool, __ATOMIC_ACQUIRE);
+	struct pk_retprobe_instance *ri;
 
-	if (ri && (!arg || ri->pk_pool == arg) &&
-	    __atomic_compare_exchange_n(&t->ri_cache, &ri, NULL, 0, __ATOMIC_ACQ_REL,
+	if (!cur || (pool && cur != pool))
+		return;
+	/* Set before the pool word (release), and stable while it holds a dying pool. */
+	ri = t->ri_cache;
+	if (__atomic_compare_exchange_n(&t->ri_cache_pool, &cur, NULL, 0, __ATOMIC_ACQ_REL,
 					__ATOMIC_RELAXED))
 		pool_put(ri);
 }

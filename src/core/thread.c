@@ -120,7 +120,7 @@ struct pk_thread *pk_thread_claim(void)
 	t->depth = 0;
 	t->ri = NULL;
 	t->parked = NULL;
-	t->ri_cache = NULL;
+	t->ri_cache_pool = NULL;
 	__atomic_store_n(&t->ool, &pk_ool, __ATOMIC_RELAXED);
 	self = t;
 	/* Safe here: glibc stores keys below 32 in the thread descriptor without allocating. */
@@ -223,7 +223,7 @@ static void atfork_child(void)
 			continue;
 		pool[i].ri = NULL;
 		pool[i].parked = NULL;
-		pool[i].ri_cache = NULL;
+		pool[i].ri_cache_pool = NULL;
 		pool[i].seq = 0;
 		pool[i].tid = 0;
 	}

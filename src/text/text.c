@@ -571,6 +571,12 @@ static void defer_free(uintptr_t at, size_t stub_len)
 	}
 }
 
+/* A stub claimed but never jumped to: free at once. */
+void pk_stub_unclaim(uintptr_t at, size_t len)
+{
+	stub_release(at, len);
+}
+
 void pk_slot_free(void *slot)
 {
 	defer_free((uintptr_t)slot, 0);

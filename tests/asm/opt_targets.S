@@ -32,4 +32,25 @@ PARK(park_pun, lea (%rbx,%rbx,2), %rax)
 /* 8 bytes (disp32): the jump itself fits. */
 PARK(park_t1, lea 0x10000(%rbx,%rbx,2), %rax; sub $0x10000, %rax)
 
+/*
+ * Eviction: the system call itself is the probed instruction (2 bytes), and
+ * the signal it sends parks the thread on its successor, whose bytes
+ * (b9 00 00 00 00) would make every pun land inside this program's own text:
+ * the successor is evicted, rewritten under the parked thread.
+ */
+FN(park_ev)
+	push	%rbx
+	mov	%rcx, %rbx
+	mov	$234, %eax
+AT(park_ev_at)
+	syscall
+AT(park_ev_next)
+	mov	$0, %ecx
+	lea	(%rbx,%rbx,2), %rax
+	add	$1, %rax
+	add	%rcx, %rax
+	pop	%rbx
+	ret
+	.size park_ev, .-park_ev
+
 	.section .note.GNU-stack,"",@progbits

@@ -26,8 +26,15 @@ struct pk_arch_site {
 	uint8_t jmp_len; /* of jmp[]; bytes past the instruction are its successor's */
 	uint8_t own;	 /* bytes of jmp[] within the instruction (what is written) */
 	uint8_t stub_len;
-	uint8_t post;	/* the jump goes to the post detour */
-	uintptr_t stub; /* a punned jump's stub, or 0 */
+	uint8_t post;	 /* the jump goes to the post detour */
+	uint8_t span;	 /* bytes from the site that the jump changes or reads */
+	uint8_t evictee; /* a bare site: the successor a neighbour's jump evicted */
+	uintptr_t stub;	 /* a punned jump's stub, or 0 */
+	/* Eviction: the successor's bare site, its jump and the stub that jump lands on. */
+	struct pk_site *ev;
+	uintptr_t ev_stub;
+	uint8_t ev_stub_len;
+	uint8_t ev_jmp[5];
 };
 
 /*

@@ -211,7 +211,7 @@ static int pun(struct pk_site *site, const uint8_t *next, unsigned int np, uint6
 		return err;
 	err = write_stub(at, detour, &site->arch.stub_len);
 	if (err) {
-		pk_stub_free(at, claim);
+		pk_stub_unclaim(at, claim);
 		return err;
 	}
 	site->arch.stub = at;
@@ -222,6 +222,7 @@ static int pun(struct pk_site *site, const uint8_t *next, unsigned int np, uint6
 	memcpy(&site->arch.jmp[np + 1], &rel32, 4);
 	site->arch.jmp_len = (uint8_t)(np + 5);
 	site->arch.own = (uint8_t)len;
+	site->arch.span = site->arch.jmp_len;
 	return 0;
 }
 
@@ -244,6 +245,113 @@ static const char *unsupported(const struct pk_insn *insn)
 	if ((insn->kind == PK_INSN_JMP_IND || insn->kind == PK_INSN_CALL_IND) && insn->ind_mem)
 		return "indirect branch through memory";
 	return NULL;
+}
+
+/*
+ * Eviction (e9patch's T3), for a short instruction I whose puns all land on
+ * taken addresses: its successor J (5 bytes or more, relocatable) becomes a
+ * jump of its own, e9 + rel32_J, to a stub that goes on to J's slot; I's
+ * punned jump then reads e9 and the low bytes of rel32_J, which are ours to
+ * choose together: rel32_I = [I's own bytes][e9][r], rel32_J = [r][h], with
+ * the free r placing I's stub and h placing J's. A thread at J always finds
+ * a whole instruction there: J, an int3 (J's bare site relocates it), or
+ * J's jump. With @dry, only whether it would work (pk_opt_check()).
+ */
+#define EV_TRIES_R 8192
+#define EV_TRIES_H 256
+
+/* 0, -1, 1, -2, 2, ...: the nearest candidates first. */
+static uint32_t nth_near(unsigned int i)
+{
+	return i & 1 ? (uint32_t) - (int32_t)((i + 1) / 2) : i / 2;
+}
+
+static int evict(struct pk_site *site, uint64_t detour, int dry)
+{
+	struct pk_arch_site *a = &site->arch;
+	unsigned int len = a->insn.len, q = 4 - len, i, j;
+	uintptr_t b = site->addr + len, at_i, at_j, bad_page = 1;
+	uint32_t qmask = q ? (1u << (8 * q)) - 1 : 0;
+	struct pk_insn succ;
+	struct pk_site *ev = NULL;
+	uint8_t buf[16];
+	size_t n = sizeof(buf);
+	int err;
+
+	/* What follows a jump or return may be padding or data, not code to rewrite. */
+	if (a->insn.kind == PK_INSN_JMP || a->insn.kind == PK_INSN_JMP_IND ||
+	    a->insn.kind == PK_INSN_RET)
+		return -EOPNOTSUPP;
+	while (n && pk_read_orig(b, buf, n))
+		n--;
+	if (!n || pk_insn_decode(buf, n, b, &succ) || succ.len < 5 || succ.kind != PK_INSN_RELOC)
+		return -EOPNOTSUPP;
+	for (i = 0; i < succ.len; i++)
+		if (pk_site_lookup(b + i))
+			return -EBUSY;
+	for (i = 0; i < (q ? EV_TRIES_R : 1); i++) {
+		uint32_t r = nth_near(i) & qmask;
+		uint32_t rel_i = (uint32_t)JMP32 << (8 * (len - 1)) | (q ? r << (8 * len) : 0);
+		int64_t lo = (int64_t)site->addr + 5 + (int32_t)rel_i;
+		uintptr_t hi = (uintptr_t)lo + ((1ul << (8 * (len - 1))) - 1);
+		size_t claim_i = stub_claim_len((uintptr_t)lo, hi, detour);
+
+		/* A page found taken is skipped for the next candidates in it. */
+		if (lo < 0x10000 || ((uintptr_t)lo & ~4095ul) == bad_page)
+			continue;
+		if (pk_stub_claim((uintptr_t)lo, hi, claim_i, &at_i, dry)) {
+			bad_page = (uintptr_t)lo & ~4095ul;
+			continue;
+		}
+		for (j = 0; j < EV_TRIES_H; j++) {
+			/* len bytes of h; with len 4, rel32_J is all h: try 16 MiB windows. */
+			uint32_t h = nth_near(j), rel_j = q ? r | h << (8 * q) : h << 24;
+			int64_t tj = (int64_t)b + 5 + (int32_t)rel_j;
+			uintptr_t tj_hi = (uintptr_t)tj + (q ? 0 : 0xffffff);
+
+			if (tj < 0x10000 || (!q && !(h & 0xff)))
+				continue;
+			if (!ev && !dry) {
+				ev = pk_site_bare(b, &err);
+				if (!ev)
+					goto fail;
+				ev->arch.evictee = 1;
+			}
+			if (pk_stub_claim((uintptr_t)tj, tj_hi, STUB_MAX, &at_j, dry))
+				continue;
+			if (dry)
+				return 0;
+			/* The stub goes on to J's slot, whose relocated copy goes back after J. */
+			err = write_stub(at_j, (uintptr_t)ev->arch.slot, &a->ev_stub_len);
+			if (!err)
+				err = write_stub(at_i, detour, &a->stub_len);
+			if (err) {
+				pk_stub_unclaim(at_j, STUB_MAX);
+				pk_stub_unclaim(at_i, claim_i);
+				goto fail;
+			}
+			a->stub = at_i;
+			a->ev_stub = at_j;
+			a->ev = ev;
+			rel_i = (uint32_t)(at_i - (site->addr + 5));
+			a->jmp[0] = JMP32;
+			memcpy(&a->jmp[1], &rel_i, 4);
+			a->jmp_len = 5;
+			a->own = (uint8_t)len;
+			a->span = (uint8_t)(len + succ.len);
+			rel_j = (uint32_t)(at_j - (b + 5));
+			a->ev_jmp[0] = JMP32;
+			memcpy(&a->ev_jmp[1], &rel_j, 4);
+			return 0;
+		}
+		if (!dry)
+			pk_stub_unclaim(at_i, claim_i);
+	}
+	err = -ERANGE;
+fail:
+	if (ev)
+		pk_site_bare_free(ev);
+	return err;
 }
 
 int arch_prepare_optimized(struct pk_site *site, const char **why)
@@ -281,6 +389,7 @@ int arch_prepare_optimized(struct pk_site *site, const char **why)
 		memcpy(&a->jmp[1], &rel32, 4);
 		a->jmp_len = 5;
 		a->own = 5;
+		a->span = 5;
 		return 0;
 	}
 	err = successor_bytes(site->addr + len, next, 5 - len);
@@ -303,27 +412,58 @@ int arch_prepare_optimized(struct pk_site *site, const char **why)
 		if (!pun(site, next, np, detour))
 			return 0;
 	}
-	*why = "no free address where the punned jump lands";
-	return -ERANGE;
+	err = evict(site, detour, 0);
+	if (!err)
+		return 0;
+	*why = err == -ERANGE  ? "no free address where the punned jump lands"
+	       : err == -EBUSY ? "the next instruction is probed (a pun needs its bytes)"
+			       : "cannot pun here, nor evict the next instruction";
+	return err;
 }
 
+static int poke_some(uintptr_t at, const uint8_t *bytes, size_t n)
+{
+	return n && !pk_text_poke((void *)at, bytes, n);
+}
+
+/*
+ * From the int3 at the site: 0 an int3 on an evicted successor, 1 the rest
+ * of both jumps, 2 the successor's jump live, 3 ours (it reads the bytes of
+ * the successor's, which must be in place first).
+ */
 int arch_optimize_step(struct pk_site *site, int step)
 {
+	static const uint8_t int3 = 0xcc;
 	const struct pk_arch_site *a = &site->arch;
+	uintptr_t b = a->ev ? a->ev->addr : 0;
+	int wrote;
 
-	if (step == 0)
-		return pk_text_poke((void *)(site->addr + 1), &a->jmp[1], a->own - 1u);
-	return pk_text_poke((void *)site->addr, &a->jmp[0], 1);
+	switch (step) {
+	case 0: return b && poke_some(b, &int3, 1);
+	case 1:
+		wrote = poke_some(site->addr + 1, &a->jmp[1], a->own - 1u);
+		return (b && poke_some(b + 1, &a->ev_jmp[1], 4)) || wrote;
+	case 2: return b && poke_some(b, &a->ev_jmp[0], 1);
+	default: return poke_some(site->addr, &a->jmp[0], 1);
+	}
 }
 
+/* The same backwards: our jump first, the successor's last. */
 int arch_unoptimize_step(struct pk_site *site, int step)
 {
 	static const uint8_t int3 = 0xcc;
 	const struct pk_arch_site *a = &site->arch;
+	uintptr_t b = a->ev ? a->ev->addr : 0;
+	int wrote;
 
-	if (step == 0)
-		return pk_text_poke((void *)site->addr, &int3, 1);
-	return pk_text_poke((void *)(site->addr + 1), &a->insn.bytes[1], a->own - 1u);
+	switch (step) {
+	case 0: return poke_some(site->addr, &int3, 1);
+	case 1:
+		wrote = poke_some(site->addr + 1, &a->insn.bytes[1], a->own - 1u);
+		return (b && poke_some(b, &int3, 1)) || wrote;
+	case 2: return b && poke_some(b + 1, &a->ev->arch.insn.bytes[1], 4);
+	default: return b && poke_some(b, &a->ev->arch.insn.bytes[0], 1);
+	}
 }
 
 int arch_opt_stale(const struct pk_site *site)
@@ -336,7 +476,7 @@ int arch_opt_reads(const struct pk_site *site, uintptr_t addr)
 	const struct pk_arch_site *a = &site->arch;
 
 	/* A plan counts even while unoptimized: it would be put back as it is. */
-	return a->jmp_len && addr >= site->addr + a->own && addr < site->addr + a->jmp_len;
+	return a->jmp_len && addr >= site->addr + a->own && addr < site->addr + a->span;
 }
 
 void arch_forget_optimized(struct pk_site *site)
@@ -345,9 +485,16 @@ void arch_forget_optimized(struct pk_site *site)
 
 	if (a->stub)
 		pk_stub_free(a->stub, a->stub_len);
+	if (a->ev_stub)
+		pk_stub_free(a->ev_stub, a->ev_stub_len);
+	if (a->ev)
+		pk_site_bare_free(a->ev);
 	a->stub = 0;
+	a->ev_stub = 0;
+	a->ev = NULL;
 	a->jmp_len = 0;
 	a->own = 0;
+	a->span = 0;
 }
 
 void pk_opt_arch_free(struct pk_site *site)
@@ -361,7 +508,8 @@ void pk_opt_arch_free(struct pk_site *site)
 
 unsigned int arch_patched_len(const struct pk_site *site)
 {
-	return site->optimized ? site->arch.own : 1;
+	/* An evictee's jump is its owner's business: restore it whenever asked. */
+	return site->arch.evictee ? 5 : site->optimized ? site->arch.own : 1;
 }
 
 int arch_may_start_site(uint8_t b)
@@ -396,6 +544,13 @@ int arch_opt_check(uintptr_t addr, const char **why)
 		 */
 		if (!pun_window(addr, insn.len, next, np, &lo, &hi) &&
 		    !pk_stub_claim(lo, hi, 5, &at, 1))
+			return 0;
+	}
+	{
+		struct pk_site probe = {.addr = addr};
+
+		probe.arch.insn = insn;
+		if (!evict(&probe, addr, 1))
 			return 0;
 	}
 	*why = "no free address where the punned jump lands";
