@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sym/sym.h"
 
 #define CHUNK_SIZE  (64 * 1024)
 #define CHUNK_SLOTS (CHUNK_SIZE / PK_SLOT_SIZE)
@@ -152,12 +153,17 @@ void pk_text_atfork_child(void)
 	mem_fd = -1;
 }
 
+static int maps_read(void);
+
 static int poke_mprotect(void *addr, const void *src, size_t n)
 {
 	uintptr_t page = (uintptr_t)addr & ~4095UL;
 	size_t len = (((uintptr_t)addr + n + 4095) & ~4095UL) - page;
-	int prot = pk_text_prot((uintptr_t)addr);
+	/* mprotect() restores it: it must be what it is now, not what it was. */
+	int prot = maps_read();
 
+	if (!prot)
+		prot = pk_text_prot((uintptr_t)addr);
 	if (prot < 0)
 		return prot;
 	if (mprotect((void *)page, len, PROT_READ | PROT_WRITE | PROT_EXEC))
@@ -214,28 +220,103 @@ static int maps_walk(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perm, voi
 	return r;
 }
 
-struct prot_query {
-	uintptr_t addr;
+/*
+ * What /proc/self/maps said, for pk_text_prot(): reading it costs tens of
+ * microseconds, and registering every instruction of a large function asks
+ * for the same few mappings tens of thousands of times. The snapshot is read
+ * again when an address is in none of its mappings, when objects were
+ * loaded or unloaded since (the symbol generation), and when it is older
+ * than MAPS_MAX_AGE_MS, so that a mapping the program changed by itself is
+ * seen soon after.
+ */
+#define MAPS_MAX_AGE_MS 100
+
+struct mapping {
+	uintptr_t lo, hi;
 	int prot;
 };
 
-static int prot_cb(uintptr_t lo, uintptr_t hi, const char *perm, void *arg)
-{
-	struct prot_query *q = arg;
+static struct {
+	struct mapping *v;
+	size_t n, cap;
+	unsigned long gen;
+	long long taken_ms;
+	int valid;
+} maps;
 
-	if (q->addr < lo || q->addr >= hi)
-		return 0;
-	q->prot = (perm[0] == 'r' ? PROT_READ : 0) | (perm[1] == 'w' ? PROT_WRITE : 0) |
-		  (perm[2] == 'x' ? PROT_EXEC : 0);
-	return 1;
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int maps_add(uintptr_t lo, uintptr_t hi, const char *perm, void *arg)
+{
+	(void)arg;
+	if (maps.n == maps.cap) {
+		size_t cap = maps.cap ? 2 * maps.cap : 64;
+		struct mapping *v = realloc(maps.v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		maps.v = v;
+		maps.cap = cap;
+	}
+	maps.v[maps.n++] =
+	    (struct mapping){lo, hi,
+			     (perm[0] == 'r' ? PROT_READ : 0) | (perm[1] == 'w' ? PROT_WRITE : 0) |
+				 (perm[2] == 'x' ? PROT_EXEC : 0)};
+	return 0;
+}
+
+static int maps_read(void)
+{
+	int r;
+
+	maps.n = 0;
+	maps.valid = 0;
+	r = maps_walk(maps_add, NULL);
+	if (r < 0)
+		return r;
+	maps.gen = pk_sym_generation();
+	maps.taken_ms = now_ms();
+	maps.valid = 1;
+	return 0;
+}
+
+/* The cached mapping that holds @addr (the file lists them in address order), or NULL. */
+static const struct mapping *maps_find(uintptr_t addr)
+{
+	size_t lo = 0, hi = maps.n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (maps.v[mid].hi <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < maps.n && maps.v[lo].lo <= addr ? &maps.v[lo] : NULL;
+}
+
+/* Callers hold pk_lock, which guards the snapshot. */
 int pk_text_prot(uintptr_t addr)
 {
-	struct prot_query q = {addr, -EFAULT};
-	int r = maps_walk(prot_cb, &q);
+	const struct mapping *m = NULL;
+	int err;
 
-	return r < 0 ? r : q.prot;
+	if (maps.valid && maps.gen == pk_sym_generation() &&
+	    now_ms() - maps.taken_ms <= MAPS_MAX_AGE_MS)
+		m = maps_find(addr);
+	if (!m) {
+		err = maps_read();
+		if (err)
+			return err;
+		m = maps_find(addr);
+	}
+	return m ? m->prot : -EFAULT;
 }
 
 struct gap_query {
@@ -404,6 +485,8 @@ int pk_text_release(void)
 	if (mem_fd >= 0)
 		close(mem_fd);
 	mem_fd = -1;
+	free(maps.v);
+	memset(&maps, 0, sizeof(maps));
 	return 0;
 }
 
