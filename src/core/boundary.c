@@ -11,10 +11,11 @@
  * one above it decodes only the new stretch.
  *
  * Code changes under a kept map only when objects are loaded or unloaded
- * (the symbol generation changes, and every map goes) or when the program
- * rewrites its own code. Against the latter an accepted address is checked
- * against the code as it is now (its instruction must end on a boundary of
- * the map) and a refused one is decoded afresh before the refusal stands.
+ * (the symbol generation changes: each map is decoded afresh when next
+ * used) or when the program rewrites its own code. Against the latter an
+ * accepted address is checked against the code as it is now (the
+ * instruction before it must end there, its own on a start the map knows)
+ * and a refused one is decoded afresh before the refusal stands.
  *
  * Called with pk_lock held (registration and pk_probe_check only).
  */
@@ -49,7 +50,8 @@ static int bit(const struct bmap *m, uintptr_t a)
 {
 	uintptr_t i = a - m->start;
 
-	return (m->bits[i / 64] >> (i % 64)) & 1;
+	/* The bitmap ends at the last start found; the last instruction may run past it. */
+	return i < m->nbits && (m->bits[i / 64] >> (i % 64)) & 1;
 }
 
 static int set_bit(struct bmap *m, uintptr_t a)
@@ -144,33 +146,47 @@ static int extend(struct bmap *m, uintptr_t addr)
 	return 0;
 }
 
-/* Whether the instruction at @addr, as the code is now, still ends where @m says one starts. */
-static int still_valid(const struct bmap *m, uintptr_t addr)
+/* The length of the instruction at @pc as the code is now, or -EILSEQ, -EFAULT. */
+static int insn_len_now(uintptr_t pc)
 {
 	uint8_t buf[MAX_INSN + 1];
-	long n = read_window(addr, buf, sizeof(buf));
-	int len = n > 0 ? arch_insn_length(buf, (size_t)n) : -EILSEQ;
-	uintptr_t next = addr + (uintptr_t)len;
+	long n = read_window(pc, buf, sizeof(buf));
 
-	return len > 0 && (next >= m->done || bit(m, next));
+	return n < 0 ? (int)n : arch_insn_length(buf, (size_t)n);
+}
+
+/*
+ * Whether the code around @addr still agrees with @m: the instruction
+ * before it ends at @addr, and the one at @addr ends on a known start.
+ */
+static int still_valid(const struct bmap *m, uintptr_t addr)
+{
+	uintptr_t prev = addr;
+	int len;
+
+	while (prev > m->start && addr - prev < MAX_INSN && !bit(m, --prev))
+		;
+	if (prev < addr && bit(m, prev) && insn_len_now(prev) != (int)(addr - prev))
+		return 0;
+	len = insn_len_now(addr);
+	return len > 0 && (addr + (uintptr_t)len >= m->done || bit(m, addr + (uintptr_t)len));
 }
 
 static struct bmap *map_for(uintptr_t start, uintptr_t end, int *fresh)
 {
 	struct bmap *m, *lru = &maps[0];
-	unsigned long gen = pk_sym_generation();
 
 	for (m = maps; m < maps + NR_MAPS; m++) {
-		if (m->bits && m->start == start && m->end == end && m->gen == gen)
+		if (m->bits && m->start == start && m->end == end)
 			break;
 		if (m->used < lru->used)
 			lru = m;
 	}
-	*fresh = m == maps + NR_MAPS;
-	if (*fresh) {
+	if (m == maps + NR_MAPS)
 		m = lru;
+	*fresh = !m->bits || m->start != start || m->end != end || m->gen != pk_sym_generation();
+	if (*fresh)
 		map_reset(m, start, end);
-	}
 	m->used = ++lru_clock;
 	return m;
 }
