@@ -257,6 +257,61 @@ static void check_inside(uintptr_t at)
 	}
 }
 
+/* Where the GOT slot read by `jmp *slot(%rip)` at @e points, or 0 for another layout. */
+static uintptr_t got_target(uintptr_t e)
+{
+	uint8_t p[6];
+	int32_t disp;
+
+	/* Under the probe's int3. */
+	if (pk_read_orig(e, p, sizeof(p)) || p[0] != 0xff || p[1] != 0x25)
+		return 0;
+	memcpy(&disp, p + 2, 4);
+	return *(const uintptr_t *)(e + 6 + (intptr_t)disp);
+}
+
+/*
+ * A call through the PLT, of a function the program never called before
+ * (getppid): its entry is hit once, and PLT0 once if binding is lazy (its
+ * GOT slot still pointing back into the entry), and no other entry.
+ */
+static void plt_use(struct bp *v, unsigned int n, uintptr_t plt, size_t plt_size)
+{
+	unsigned long *before = calloc(n, sizeof(*before));
+	uintptr_t *got = calloc(n, sizeof(*got));
+	unsigned int i, hit = 0, nhit = 0, plt0 = n;
+
+	if (!before || !got)
+		abort();
+	for (i = 0; i < n; i++) {
+		uintptr_t e = (uintptr_t)v[i].kp.addr;
+
+		before[i] = v[i].hits;
+		if (e == plt)
+			plt0 = i;
+		got[i] = e != plt && e - plt < plt_size ? got_target(e) : 0;
+	}
+	CHECK(getppid() > 0);
+	CHECK(plt0 < n);
+	for (i = 0; i < n; i++) {
+		if (i == plt0 || v[i].hits == before[i])
+			continue;
+		CHECK_EQ(v[i].hits - before[i], 1);
+		hit = i;
+		nhit++;
+	}
+	CHECK_EQ(nhit, 1);
+	if (nhit == 1 && got[hit] && plt0 < n) {
+		int lazy = got[hit] == (uintptr_t)v[hit].kp.addr + 6;
+
+		printf("  getppid's entry .plt+%#lx hit, binding %s\n",
+		       (unsigned long)((uintptr_t)v[hit].kp.addr - plt), lazy ? "lazy" : "done");
+		CHECK_EQ(v[plt0].hits - before[plt0], lazy);
+	}
+	free(got);
+	free(before);
+}
+
 static void test_plt(void)
 {
 	struct plt_sec secs[8];
@@ -298,22 +353,7 @@ static void test_plt(void)
 	}
 	printf("  %u PLT entries in %d sections\n", n, nsec);
 	CHECK_EQ(pk_register_probes(list, (int)n), 0);
-	/*
-	 * Used: a call through an entry of .plt (or .plt.sec) that the program
-	 * never made before, so that lazy binding also runs PLT0.
-	 */
-	{
-		unsigned long before = 0, after = 0;
-
-		for (i = 0; (unsigned int)i < n; i++)
-			before += v[i].hits;
-		CHECK(getppid() > 0);
-		for (i = 0; (unsigned int)i < n; i++)
-			after += v[i].hits;
-		printf("  PLT hits: %lu before the call, %lu after; .plt+0 %lu\n", before, after,
-		       v[0].hits);
-		CHECK(after > before);
-	}
+	plt_use(v, n, secs[nplt].addr, secs[nplt].size);
 	pk_unregister_probes(list, (int)n);
 	free(list);
 	free(v);
