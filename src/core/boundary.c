@@ -12,10 +12,11 @@
  *
  * Code changes under a kept map only when objects are loaded or unloaded
  * (the symbol generation changes: each map is decoded afresh when next
- * used) or when the program rewrites its own code. Against the latter an
- * accepted address is checked against the code as it is now (the
- * instruction before it must end there, its own on a start the map knows)
- * and a refused one is decoded afresh before the refusal stands.
+ * used) or when the program rewrites its own code. Against the latter the
+ * answer of a kept map is checked against the code as it is now, around the
+ * address (the instruction before it must end at it, or cover it, and the
+ * next must end on a start the map knows); where they disagree the map is
+ * decoded afresh.
  *
  * Called with pk_lock held (registration and pk_probe_check only).
  */
@@ -155,21 +156,33 @@ static int insn_len_now(uintptr_t pc)
 	return n < 0 ? (int)n : arch_insn_length(buf, (size_t)n);
 }
 
-/*
- * Whether the code around @addr still agrees with @m: the instruction
- * before it ends at @addr, and the one at @addr ends on a known start.
- */
-static int still_valid(const struct bmap *m, uintptr_t addr)
+/* Where the instruction at @pc ends as the code is now, if that is a start @m knows; else 0. */
+static uintptr_t ends_on_start(const struct bmap *m, uintptr_t pc)
 {
-	uintptr_t prev = addr;
-	int len;
+	int len = insn_len_now(pc);
+	uintptr_t end = pc + (uintptr_t)len;
+
+	return len > 0 && (end >= m->done || bit(m, end)) ? end : 0;
+}
+
+/*
+ * Whether the code around @addr (below m->done) still agrees with what @m
+ * says of it: the instruction that @m has starting last before @addr ends
+ * at @addr if @addr is a start, or past it if not, and the instruction it
+ * reaches ends on a start @m knows.
+ */
+static int still_agrees(const struct bmap *m, uintptr_t addr)
+{
+	uintptr_t prev = addr, end;
 
 	while (prev > m->start && addr - prev < MAX_INSN && !bit(m, --prev))
 		;
-	if (prev < addr && bit(m, prev) && insn_len_now(prev) != (int)(addr - prev))
-		return 0;
-	len = insn_len_now(addr);
-	return len > 0 && (addr + (uintptr_t)len >= m->done || bit(m, addr + (uintptr_t)len));
+	if (prev == addr || !bit(m, prev))
+		return bit(m, addr) && ends_on_start(m, addr); /* the first instruction */
+	end = ends_on_start(m, prev);
+	if (bit(m, addr))
+		return end == addr && ends_on_start(m, addr);
+	return end > addr;
 }
 
 static struct bmap *map_for(uintptr_t start, uintptr_t end, int *fresh)
@@ -251,10 +264,8 @@ int pk_boundary_check(uintptr_t addr, const struct pk_sym_info *sym)
 		m = map_for(r.start, r.end, &fresh);
 	}
 	err = map_check(m, addr);
-	if (!err && !fresh && !still_valid(m, addr))
-		err = -EILSEQ;
-	if (err == -EILSEQ && !fresh) {
-		/* Refused on a map built earlier: only what the code says now counts. */
+	/* A map built earlier: its answer stands if the code around @addr still says the same. */
+	if (!fresh && (err == -EILSEQ || !err) && (addr >= m->done || !still_agrees(m, addr))) {
 		map_reset(m, r.start, r.end);
 		err = map_check(m, addr);
 	}
