@@ -47,8 +47,9 @@ int pk_sym_lookup(const char *spec, struct pk_sym_info *out);
 
 /*
  * The symbol that contains @addr (start <= addr < start + size, or
- * for size-less symbols the nearest one below @addr in the same object's
- * executable segment). Lock-free and allocation-free.
+ * for size-less symbols the nearest one below @addr in the same section of
+ * code, or executable segment when the file has no section headers).
+ * Lock-free and allocation-free.
  * Returns 0 or -ENOENT.
  */
 int pk_sym_find(uintptr_t addr, struct pk_sym_info *out);
