@@ -217,6 +217,11 @@ struct pk_jframe {
 /* Jprobes run after the other probes of a site, as the kernel ordered them. */
 int pk_jprobe_is(const struct pk_probe *p);
 
+/* core/boundary.c */
+struct pk_sym_info;
+int pk_boundary_check(uintptr_t addr, const struct pk_sym_info *sym);
+void pk_boundary_release(void);
+
 /* core/blacklist.c */
 int pk_blacklisted(uintptr_t addr);
 int pk_blacklist_init(void);
@@ -244,9 +249,10 @@ int arch_init(void);
 /* After the registry works: internal probes (the sigaction guard). */
 void arch_init_late(void);
 void arch_release(void);
-int arch_check_boundary(uintptr_t func, uintptr_t addr);
+/* The length of the instruction at @buf (at most @avail bytes), or -EILSEQ. */
+int arch_insn_length(const uint8_t *buf, size_t avail);
 /*
- * The same for code that is not running: @size bytes of a function from its
+ * Boundaries of code that is not running: @size bytes of a function from its
  * first instruction, in a buffer (a file's bytes). 0 if @offset starts an
  * instruction, -EILSEQ if it falls inside one or the walk meets bytes that
  * do not decode.

@@ -223,11 +223,9 @@ static int resolve(struct pk_probe *p, uintptr_t *addrp)
 		return -EFAULT;
 	if (pk_blacklisted(addr))
 		return -EINVAL;
-	if (have_sym) {
-		err = arch_check_boundary(si.start, addr);
-		if (err)
-			return err;
-	}
+	err = pk_boundary_check(addr, have_sym ? &si : NULL);
+	if (err)
+		return err;
 	*addrp = addr;
 	return 0;
 }
@@ -485,6 +483,7 @@ int pk_engine_release(void)
 	if (!err) {
 		arch_release();
 		pk_thread_release();
+		pk_boundary_release();
 		pk_sym_release();
 	}
 	free(l.v);

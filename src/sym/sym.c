@@ -43,6 +43,8 @@ struct snap {
 
 static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snap *cur_snap;
+/* Snapshots published: a change means objects were loaded or unloaded. */
+static unsigned long generation;
 
 /* ---- snapshots ---- */
 
@@ -205,6 +207,7 @@ static int refresh_locked(void)
 	s->have_counts = sc.have_counts;
 	s->older = old;
 	__atomic_store_n(&cur_snap, s, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&generation, 1, __ATOMIC_RELEASE);
 	s = NULL;
 	err = 0;
 out:
@@ -266,23 +269,51 @@ const struct seg *pk_obj_seg_at(const struct obj *o, uintptr_t addr)
 	return NULL;
 }
 
+const struct xsec *pk_obj_xsec_at(const struct obj *o, uintptr_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < o->nxsecs; i++) {
+		if (addr >= o->xsecs[i].start && addr < o->xsecs[i].end)
+			return &o->xsecs[i];
+	}
+	return NULL;
+}
+
+/* Whether a size-less symbol at @label may stand for @addr: not across a section. */
+static bool same_section(const struct obj *o, uintptr_t label, uintptr_t addr)
+{
+	const struct xsec *x = pk_obj_xsec_at(o, label);
+
+	/* Without section headers the segment is all there is to go by. */
+	return !o->nxsecs || (x && addr < x->end);
+}
+
 static bool sym_covers(const struct sym *s, uintptr_t addr)
 {
 	return s->size && addr - s->addr < s->size;
 }
 
-const struct sym *pk_obj_sym_at(const struct obj *o, const struct seg *seg, uintptr_t addr)
+/* How many symbols start at or below @addr. */
+static size_t syms_upto(const struct obj *o, uintptr_t addr)
 {
-	const struct sym *s = o->syms;
-	size_t lo = 0, hi = o->nsyms, mid, i, j, k;
+	size_t lo = 0, hi = o->nsyms, mid;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (s[mid].addr <= addr)
+		if (o->syms[mid].addr <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+const struct sym *pk_obj_sym_at(const struct obj *o, const struct seg *seg, uintptr_t addr)
+{
+	const struct sym *s = o->syms;
+	size_t lo = syms_upto(o, addr), i, j, k;
+
 	if (!lo)
 		return NULL;
 	i = lo - 1;
@@ -302,7 +333,7 @@ const struct sym *pk_obj_sym_at(const struct obj *o, const struct seg *seg, uint
 	/* Assembly without .size: trust the nearest label in the same text. */
 	for (k = i; k > 0 && s[k - 1].addr == s[i].addr; k--)
 		;
-	if (!s[k].size && seg->exec && s[k].addr >= seg->start)
+	if (!s[k].size && seg->exec && s[k].addr >= seg->start && same_section(o, s[k].addr, addr))
 		return &s[k];
 	return NULL;
 }
@@ -338,6 +369,44 @@ int pk_sym_find(uintptr_t addr, struct pk_sym_info *out)
 	if (out)
 		pk_obj_fill_info(out, o, sym);
 	return 0;
+}
+
+int pk_sym_code_range(uintptr_t addr, struct pk_code_range *r)
+{
+	const struct snap *s = __atomic_load_n(&cur_snap, __ATOMIC_ACQUIRE);
+	const struct obj *o = s ? snap_obj_at(s, addr) : NULL;
+	const struct seg *seg = o ? pk_obj_seg_at(o, addr) : NULL;
+	const struct xsec *x;
+	const struct sym *sym;
+	size_t n;
+
+	if (!seg || !seg->exec)
+		return -ENOENT;
+	x = pk_obj_xsec_at(o, addr);
+	r->start = x ? x->start : seg->start;
+	r->end = x ? x->end : seg->end;
+	r->stride = x ? x->entsize : 0;
+	if (x && x->plt)
+		return 0;
+	sym = pk_obj_sym_at(o, seg, addr);
+	if (sym) {
+		r->start = sym->addr;
+		if (sym->size)
+			r->end = sym->addr + sym->size;
+		return 0;
+	}
+	/* Between symbols: the code that follows the last one that ended below. */
+	n = syms_upto(o, addr);
+	if (n && o->syms[n - 1].maxend > r->start)
+		r->start = o->syms[n - 1].maxend;
+	if (n < o->nsyms && o->syms[n].addr < r->end)
+		r->end = o->syms[n].addr;
+	return 0;
+}
+
+unsigned long pk_sym_generation(void)
+{
+	return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
 }
 
 static void put_hex(struct pk_sbuf *b, uintptr_t v)

@@ -47,11 +47,41 @@ int pk_sym_lookup(const char *spec, struct pk_sym_info *out);
 
 /*
  * The symbol that contains @addr (start <= addr < start + size, or
- * for size-less symbols the nearest one below @addr in the same object's
- * executable segment). Lock-free and allocation-free.
+ * for size-less symbols the nearest one below @addr in the same section of
+ * code, or executable segment when the file has no section headers).
+ * Lock-free and allocation-free.
  * Returns 0 or -ENOENT.
  */
 int pk_sym_find(uintptr_t addr, struct pk_sym_info *out);
+
+/* Code that starts on an instruction boundary: where a boundary walk begins. */
+struct pk_code_range {
+	uintptr_t start;
+	uintptr_t end;
+	/* Non-zero: every start + k * stride starts an instruction too (PLT entries). */
+	size_t stride;
+};
+
+/**
+ * pk_sym_code_range() - where to decode from to know whether @addr starts an
+ * instruction.
+ * @addr: an address in executable text of a loaded object.
+ * @r: set to the range that contains @addr: the innermost sized symbol that
+ *     covers it; a size-less symbol (assembly without .size) to the end of
+ *     its section; a PLT section (.plt, .plt.sec, .plt.got, .iplt), with its
+ *     entry size as stride; or, for code no symbol names, from the end of the
+ *     last symbol below (or the section's start) to the next symbol.
+ *
+ * Lock-free and allocation-free, on the current snapshot (pk_sym_refresh()).
+ * Return: 0, or -ENOENT if @addr is in no executable segment of a known object.
+ */
+int pk_sym_code_range(uintptr_t addr, struct pk_code_range *r);
+
+/*
+ * Changes whenever a refresh found objects loaded or unloaded: code at an
+ * address may have changed since.
+ */
+unsigned long pk_sym_generation(void);
 
 /*
  * Format @addr as the kernel's %pS: "func+0x1c/0x5a0 [libz.so.1]", without

@@ -39,6 +39,14 @@ struct seg {
 	bool exec;
 };
 
+/* A section of code (SHF_EXECINSTR): a size-less symbol does not reach past its own. */
+struct xsec {
+	uintptr_t start;
+	uintptr_t end;
+	size_t entsize; /* of a PLT whose every entry starts an instruction, else 0 */
+	bool plt;	/* .plt, .plt.sec, .plt.got, .iplt: stubs that no symbol covers */
+};
+
 struct obj {
 	char *path;
 	const char *base;
@@ -50,6 +58,9 @@ struct obj {
 	bool is_vdso;
 	struct seg *segs;
 	size_t nsegs;
+	/* By address; none when the file's section headers could not be read. */
+	struct xsec *xsecs;
+	size_t nxsecs;
 	/* By address; among aliases at one address the preferred one first. */
 	struct sym *syms;
 	size_t nsyms;
@@ -73,6 +84,7 @@ struct ent {
 /* Returns 0 or -ENOMEM; an unreadable file gives a table without symbols. */
 int pk_symtab_build(const struct ent *e, struct obj **out);
 const struct seg *pk_obj_seg_at(const struct obj *o, uintptr_t addr);
+const struct xsec *pk_obj_xsec_at(const struct obj *o, uintptr_t addr);
 /* The preferred symbol named @name (default version, global before weak before local). */
 const struct sym *pk_obj_sym_named(const struct obj *o, const char *name);
 const struct sym *pk_obj_sym_at(const struct obj *o, const struct seg *seg, uintptr_t addr);

@@ -38,6 +38,9 @@ struct collect {
 	char *pool;
 	size_t plen;
 	size_t pcap;
+	struct xsec *xs;
+	size_t nxs;
+	size_t xcap;
 	bool nomem;
 };
 
@@ -188,6 +191,35 @@ static void read_build_id(Elf_Scn *scn, struct elf_info *ei)
 	}
 }
 
+static void add_xsec(Elf *elf, size_t shstrndx, const GElf_Shdr *sh, uintptr_t bias,
+		     struct collect *c)
+{
+	const char *name = elf_strptr(elf, shstrndx, sh->sh_name);
+	struct xsec *x;
+
+	if (c->nomem || !sh->sh_size)
+		return;
+	if (c->nxs == c->xcap) {
+		size_t cap = c->xcap ? c->xcap * 2 : 8;
+
+		x = realloc(c->xs, cap * sizeof(*x));
+		if (!x) {
+			c->nomem = true;
+			return;
+		}
+		c->xs = x;
+		c->xcap = cap;
+	}
+	x = &c->xs[c->nxs++];
+	x->start = bias + (uintptr_t)sh->sh_addr;
+	x->end = x->start + (uintptr_t)sh->sh_size;
+	x->plt = name && (!strncmp(name, ".plt", 4) || !strcmp(name, ".iplt"));
+	/* Only an entry size that tiles the section describes its entries. */
+	x->entsize = x->plt && sh->sh_entsize && !(sh->sh_size % sh->sh_entsize)
+			 ? (size_t)sh->sh_entsize
+			 : 0;
+}
+
 /*
  * @debug: a separate debug file, whose .dynsym (if any) duplicates the main
  * file's and whose notes and dynamic section we already have.
@@ -197,9 +229,12 @@ static void read_elf(Elf *elf, uintptr_t bias, bool debug, struct collect *c, st
 	Elf_Scn *scn = NULL;
 	Elf_Data *versym = NULL;
 	GElf_Shdr sh;
+	size_t shstrndx;
 
 	if (elf_kind(elf) != ELF_K_ELF)
 		return;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		shstrndx = SHN_UNDEF;
 	while ((scn = elf_nextscn(elf, scn))) {
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_versym)
 			versym = elf_getdata(scn, NULL);
@@ -207,6 +242,10 @@ static void read_elf(Elf *elf, uintptr_t bias, bool debug, struct collect *c, st
 	while ((scn = elf_nextscn(elf, scn))) {
 		if (!gelf_getshdr(scn, &sh))
 			continue;
+		/* A debug file's sections say nothing about the code that runs. */
+		if (!debug && sh.sh_type == SHT_PROGBITS &&
+		    (sh.sh_flags & (SHF_ALLOC | SHF_EXECINSTR)) == (SHF_ALLOC | SHF_EXECINSTR))
+			add_xsec(elf, shstrndx, &sh, bias, c);
 		switch (sh.sh_type) {
 		case SHT_SYMTAB:
 			ei->has_symtab = true;
@@ -371,6 +410,13 @@ static int cmp_name_rank(const void *pa, const void *pb)
 }
 
 /* Turns the collected symbols into @o's sorted, deduplicated tables. */
+static int cmp_xsec(const void *pa, const void *pb)
+{
+	const struct xsec *a = pa, *b = pb;
+
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
 static int finish_table(struct obj *o, struct collect *c)
 {
 	struct sym *s;
@@ -379,6 +425,11 @@ static int finish_table(struct obj *o, struct collect *c)
 
 	o->names = c->pool;
 	c->pool = NULL;
+	if (c->nxs)
+		qsort(c->xs, c->nxs, sizeof(*c->xs), cmp_xsec);
+	o->xsecs = c->xs;
+	o->nxsecs = c->nxs;
+	c->xs = NULL;
 	if (!c->n)
 		return 0;
 	s = malloc(c->n * sizeof(*s));
@@ -436,6 +487,7 @@ void pk_symtab_free(struct obj *o)
 	free(o->path);
 	free(o->soname);
 	free(o->segs);
+	free(o->xsecs);
 	free(o->syms);
 	free(o->by_name);
 	free(o->names);
@@ -501,6 +553,7 @@ int pk_symtab_build(const struct ent *e, struct obj **out)
 	err = c.nomem ? -ENOMEM : finish_table(o, &c);
 	free(c.v);
 	free(c.pool);
+	free(c.xs);
 	if (err) {
 		pk_symtab_free(o);
 		return err;

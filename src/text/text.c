@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sym/sym.h"
 
 #define CHUNK_SIZE  (64 * 1024)
 #define CHUNK_SLOTS (CHUNK_SIZE / PK_SLOT_SIZE)
@@ -78,6 +79,10 @@ static struct stub_page stub_pages[STUB_PAGES];
 #define DEFER_FREE ((size_t)-1) /* a quarantined heap object, not a stub */
 static unsigned int nr_stub_pages;
 static int stub_hash[STUB_HASH]; /* index + 1, 0: empty */
+#define RECENT_STUBS 64
+#define STUB_LEN_MAX 16
+static uintptr_t recent_stub[RECENT_STUBS];
+static unsigned int nr_recent_stubs;
 
 static int mem_fd = -1;
 static pid_t mem_pid;
@@ -161,10 +166,20 @@ static long stub_fit(struct stub_page *p, uintptr_t lo, uintptr_t hi, size_t len
 {
 	uintptr_t a = lo > p->base ? lo : p->base;
 	uintptr_t b = hi < p->base + PAGE - len ? hi : p->base + PAGE - len;
+	uintptr_t step = 1;
 
-	for (; a <= b; a++)
-		if (stub_bits(p, a - p->base, len, -1))
-			return (long)(a - p->base);
+	/* A wide window: 16-byte cells (a stub is at most 16), found with one test each. */
+	if (b >= a + 16) {
+		a = (a + 15) & ~(uintptr_t)15;
+		step = 16;
+	}
+	for (; a <= b; a += step) {
+		size_t off = a - p->base;
+
+		if (step == 16 ? !((p->bits[off / 64] >> (off % 64)) & 0xffff)
+			       : stub_bits(p, off, len, -1))
+			return (long)off;
+	}
 	return -1;
 }
 
@@ -224,16 +239,19 @@ int pk_stub_claim(uintptr_t lo, uintptr_t hi, size_t len, uintptr_t *at, int dry
 
 	if (!stub_claim(lo, hi, len, at, dry))
 		return 0;
+	/* Only a narrow window can be blocked by one old stub; a wide one was scanned well. */
+	if (dry || hi - lo >= PAGE)
+		return -ERANGE;
 	/*
 	 * A probe removed and planted again wants the very place its old stub
 	 * still holds through a grace period (a pun's window can be one byte
-	 * wide): wait for it rather than fall back to an int3.
+	 * wide): wait for it rather than fall back to an int3. The last stubs
+	 * freed are remembered for this; older ones are long released.
 	 */
-	for (i = 0; i < nr_quarantined; i++)
-		if (quarantine[i].stub_len && quarantine[i].stub_len != DEFER_FREE &&
-		    quarantine[i].slot + quarantine[i].stub_len > lo && quarantine[i].slot <= hi)
+	for (i = 0; i < RECENT_STUBS; i++)
+		if (recent_stub[i] + STUB_LEN_MAX > lo && recent_stub[i] <= hi)
 			break;
-	if (i == nr_quarantined || reclaim_wait(~0u, 50))
+	if (i == RECENT_STUBS || reclaim_wait(~0u, 50))
 		return -ERANGE;
 	return stub_claim(lo, hi, len, at, dry);
 }
@@ -339,12 +357,17 @@ void pk_text_atfork_child(void)
 	membarrier_ok = -1;
 }
 
+static int maps_read(void);
+
 static int poke_mprotect(void *addr, const void *src, size_t n)
 {
 	uintptr_t page = (uintptr_t)addr & ~4095UL;
 	size_t len = (((uintptr_t)addr + n + 4095) & ~4095UL) - page;
-	int prot = pk_text_prot((uintptr_t)addr);
+	/* mprotect() restores it: it must be what it is now, not what it was. */
+	int prot = maps_read();
 
+	if (!prot)
+		prot = pk_text_prot((uintptr_t)addr);
 	if (prot < 0)
 		return prot;
 	if (mprotect((void *)page, len, PROT_READ | PROT_WRITE | PROT_EXEC))
@@ -401,28 +424,103 @@ static int maps_walk(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perm, voi
 	return r;
 }
 
-struct prot_query {
-	uintptr_t addr;
+/*
+ * What /proc/self/maps said, for pk_text_prot(): reading it costs tens of
+ * microseconds, and registering every instruction of a large function asks
+ * for the same few mappings tens of thousands of times. The snapshot is read
+ * again when an address is in none of its mappings, when objects were
+ * loaded or unloaded since (the symbol generation), and when it is older
+ * than MAPS_MAX_AGE_MS, so that a mapping the program changed by itself is
+ * seen soon after.
+ */
+#define MAPS_MAX_AGE_MS 100
+
+struct mapping {
+	uintptr_t lo, hi;
 	int prot;
 };
 
-static int prot_cb(uintptr_t lo, uintptr_t hi, const char *perm, void *arg)
-{
-	struct prot_query *q = arg;
+static struct {
+	struct mapping *v;
+	size_t n, cap;
+	unsigned long gen;
+	long long taken_ms;
+	int valid;
+} maps;
 
-	if (q->addr < lo || q->addr >= hi)
-		return 0;
-	q->prot = (perm[0] == 'r' ? PROT_READ : 0) | (perm[1] == 'w' ? PROT_WRITE : 0) |
-		  (perm[2] == 'x' ? PROT_EXEC : 0);
-	return 1;
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int maps_add(uintptr_t lo, uintptr_t hi, const char *perm, void *arg)
+{
+	(void)arg;
+	if (maps.n == maps.cap) {
+		size_t cap = maps.cap ? 2 * maps.cap : 64;
+		struct mapping *v = realloc(maps.v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		maps.v = v;
+		maps.cap = cap;
+	}
+	maps.v[maps.n++] =
+	    (struct mapping){lo, hi,
+			     (perm[0] == 'r' ? PROT_READ : 0) | (perm[1] == 'w' ? PROT_WRITE : 0) |
+				 (perm[2] == 'x' ? PROT_EXEC : 0)};
+	return 0;
+}
+
+static int maps_read(void)
+{
+	int r;
+
+	maps.n = 0;
+	maps.valid = 0;
+	r = maps_walk(maps_add, NULL);
+	if (r < 0)
+		return r;
+	maps.gen = pk_sym_generation();
+	maps.taken_ms = now_ms();
+	maps.valid = 1;
+	return 0;
+}
+
+/* The cached mapping that holds @addr (the file lists them in address order), or NULL. */
+static const struct mapping *maps_find(uintptr_t addr)
+{
+	size_t lo = 0, hi = maps.n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (maps.v[mid].hi <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < maps.n && maps.v[lo].lo <= addr ? &maps.v[lo] : NULL;
+}
+
+/* Callers hold pk_lock, which guards the snapshot. */
 int pk_text_prot(uintptr_t addr)
 {
-	struct prot_query q = {addr, -EFAULT};
-	int r = maps_walk(prot_cb, &q);
+	const struct mapping *m = NULL;
+	int err;
 
-	return r < 0 ? r : q.prot;
+	if (maps.valid && maps.gen == pk_sym_generation() &&
+	    now_ms() - maps.taken_ms <= MAPS_MAX_AGE_MS)
+		m = maps_find(addr);
+	if (!m) {
+		err = maps_read();
+		if (err)
+			return err;
+		m = maps_find(addr);
+	}
+	return m ? m->prot : -EFAULT;
 }
 
 struct gap_query {
@@ -585,6 +683,7 @@ void pk_slot_free(void *slot)
 /* A thread may have just jumped into the stub: it too waits out a grace period. */
 void pk_stub_free(uintptr_t at, size_t len)
 {
+	recent_stub[nr_recent_stubs++ % RECENT_STUBS] = at;
 	defer_free(at, len);
 }
 
@@ -625,6 +724,8 @@ int pk_text_release(void)
 	if (mem_fd >= 0)
 		close(mem_fd);
 	mem_fd = -1;
+	free(maps.v);
+	memset(&maps, 0, sizeof(maps));
 	return 0;
 }
 

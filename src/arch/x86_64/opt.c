@@ -257,8 +257,10 @@ static const char *unsupported(const struct pk_insn *insn)
  * a whole instruction there: J, an int3 (J's bare site relocates it), or
  * J's jump. With @dry, only whether it would work (pk_opt_check()).
  */
-#define EV_TRIES_R 8192
-#define EV_TRIES_H 256
+/* Bounds on the search: each try may map a page to see whether it is free. */
+#define EV_TRIES_R 512
+#define EV_TRIES_H 16
+#define EV_TAKEN   8
 
 /* 0, -1, 1, -2, 2, ...: the nearest candidates first. */
 static uint32_t nth_near(unsigned int i)
@@ -270,7 +272,8 @@ static int evict(struct pk_site *site, uint64_t detour, int dry)
 {
 	struct pk_arch_site *a = &site->arch;
 	unsigned int len = a->insn.len, q = 4 - len, i, j;
-	uintptr_t b = site->addr + len, at_i, at_j, bad_page = 1;
+	uintptr_t b = site->addr + len, at_i, at_j, taken[EV_TAKEN] = {0};
+	unsigned int ntaken = 0, k;
 	uint32_t qmask = q ? (1u << (8 * q)) - 1 : 0;
 	struct pk_insn succ;
 	struct pk_site *ev = NULL;
@@ -296,11 +299,15 @@ static int evict(struct pk_site *site, uint64_t detour, int dry)
 		uintptr_t hi = (uintptr_t)lo + ((1ul << (8 * (len - 1))) - 1);
 		size_t claim_i = stub_claim_len((uintptr_t)lo, hi, detour);
 
-		/* A page found taken is skipped for the next candidates in it. */
-		if (lo < 0x10000 || ((uintptr_t)lo & ~4095ul) == bad_page)
+		/* Pages found taken are skipped for the next candidates in them. */
+		if (lo < 0x10000)
+			continue;
+		for (k = 0; k < EV_TAKEN && taken[k] != ((uintptr_t)lo & ~4095ul); k++)
+			;
+		if (k < EV_TAKEN)
 			continue;
 		if (pk_stub_claim((uintptr_t)lo, hi, claim_i, &at_i, dry)) {
-			bad_page = (uintptr_t)lo & ~4095ul;
+			taken[ntaken++ % EV_TAKEN] = (uintptr_t)lo & ~4095ul;
 			continue;
 		}
 		for (j = 0; j < EV_TRIES_H; j++) {

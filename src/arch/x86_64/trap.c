@@ -454,27 +454,9 @@ uintptr_t arch_rethook_trampoline(void)
 	return (uintptr_t)pk_rethook_trampoline;
 }
 
-int arch_check_boundary(uintptr_t func, uintptr_t addr)
+int arch_insn_length(const uint8_t *buf, size_t avail)
 {
-	uint8_t buf[64];
-	uintptr_t pc = func;
-
-	while (pc < addr) {
-		size_t n = sizeof(buf);
-		int len;
-
-		if (pk_read_orig(pc, buf, n)) {
-			/* Near the end of a mapping: read exactly what is left of the walk. */
-			n = addr - pc < 15 ? 15 : (size_t)(addr - pc);
-			if (n > sizeof(buf) || pk_read_orig(pc, buf, n))
-				return -EFAULT;
-		}
-		len = pk_insn_length(buf, n);
-		if (len < 0)
-			return -EILSEQ;
-		pc += (uintptr_t)len;
-	}
-	return pc == addr ? 0 : -EILSEQ;
+	return pk_insn_length(buf, avail);
 }
 
 int arch_code_boundary(const uint8_t *code, size_t size, size_t offset)
