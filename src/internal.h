@@ -114,6 +114,10 @@ void pk_rethook_dispatch(void *unused, struct pk_regs *regs);
 void pk_retprobe_thread_exit(struct pk_thread *t);
 unsigned int pk_retprobe_pending(void);
 
+/* core/spawn.c: posix_spawn run by the engine, its child free of probes */
+void pk_spawn_init_late(void);
+long arch_clone_vfork(int (*fn)(void *), void *arg, void *stack_top);
+
 /* core/blacklist.c */
 int pk_blacklisted(uintptr_t addr);
 int pk_blacklist_init(void);

@@ -30,6 +30,7 @@ static void count_missed(struct pk_site *site)
 int pk_dispatch_pre(struct pk_site *site, struct pk_regs *regs, struct pk_thread *t, int *post)
 {
 	struct pk_probe *p;
+	int internal;
 
 	*post = 0;
 	if (!t || t->depth) {
@@ -38,16 +39,22 @@ int pk_dispatch_pre(struct pk_site *site, struct pk_regs *regs, struct pk_thread
 		return 0;
 	}
 	t->depth++;
-	for (p = pk_load(&site->probes); p; p = pk_load(&p->pk_priv.next)) {
-		if (pk_flags(p) & PK_FLAG_DISABLED)
-			continue;
-		if (p->pre_handler && p->pre_handler(p, regs)) {
-			t->depth--;
-			return 1;
+	/*
+	 * The program's probes first, then the engine's guards: a guard that
+	 * runs the call elsewhere (posix_spawn) must not hide it from them.
+	 */
+	for (internal = 0; internal < 2; internal++)
+		for (p = pk_load(&site->probes); p; p = pk_load(&p->pk_priv.next)) {
+			if ((pk_flags(p) & PK_FLAG_DISABLED) ||
+			    (p->pk_priv.owner == PK_OWNER_INTERNAL) != internal)
+				continue;
+			if (p->pre_handler && p->pre_handler(p, regs)) {
+				t->depth--;
+				return 1;
+			}
+			if (p->post_handler)
+				*post = 1;
 		}
-		if (p->post_handler)
-			*post = 1;
-	}
 	t->depth--;
 	return 0;
 }
