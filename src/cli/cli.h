@@ -2,6 +2,7 @@
 #ifndef PK_CLI_H
 #define PK_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #ifndef PK_VERSION
@@ -23,6 +24,14 @@ int pk_wants_kernel(int argc, char **argv);
  * NULL: names only), printed on @out. The texts are cut up. Returns how many.
  */
 int pk_klist_print(char *funcs, char *blacklist, char *kallsyms, const char *glob, FILE *out);
+/*
+ * getopt_long over the words before "--", options and other words mixed:
+ * returns an option's letter, 1 for any other word (a definition, in
+ * optarg; "-:EVENT" too), '?' for a bad option, and -1 at the end, with
+ * *cmd pointing after a "--" (or NULL). @optstring without '+' or '-'.
+ */
+int pk_cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,
+		  char ***cmd);
 /* Takes "--kernel" out of @argv (up to a "--"); returns the new argc. */
 int pk_drop_kernel_flag(int argc, char **argv);
 

@@ -266,7 +266,7 @@ static int drop_defs(struct ktrace *kt, const char *line)
 	struct pk_event_def *pd = malloc(sizeof(*pd));
 	struct pk_event_error err;
 	char report[PK_EV_MAX_LINE * 2 + 256];
-	unsigned int i;
+	unsigned int i, before = kt->ndefs;
 
 	if (!pd)
 		return -ENOMEM;
@@ -277,8 +277,7 @@ static int drop_defs(struct ktrace *kt, const char *line)
 		return -EINVAL;
 	}
 	for (i = 0; i < kt->ndefs; i++) {
-		if ((pd->group[0] && strcmp(kt->defs[i].group, pd->group)) ||
-		    (pd->event[0] && strcmp(kt->defs[i].event, pd->event)))
+		if (!pk_cli_deletes(pd->group, pd->event, kt->defs[i].group, kt->defs[i].event))
 			continue;
 		free_def(&kt->defs[i]);
 		memmove(&kt->defs[i], &kt->defs[i + 1], (kt->ndefs - i - 1) * sizeof(*kt->defs));
@@ -286,7 +285,7 @@ static int drop_defs(struct ktrace *kt, const char *line)
 		i--;
 	}
 	free(pd);
-	return 0;
+	return kt->ndefs < before ? 0 : pk_cli_no_such_event(line);
 }
 
 /*
@@ -1068,7 +1067,7 @@ static void print_kprofile(struct ktrace *kt, long long lost)
 
 /* ---- the run ---- */
 
-static int parse_kopts(struct ktrace *kt, int argc, char **argv, int *first)
+static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 {
 	static const struct option longopts[] = {
 	    {"format", required_argument, NULL, 'F'},
@@ -1080,9 +1079,12 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, int *first)
 	char *end;
 	int c, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:o:d:h", longopts, NULL)) != -1) {
+	while ((c = pk_cli_getopt(argc, argv, "e:o:d:h", longopts, cmd)) != -1) {
 		switch (c) {
+		case 1:
+			if (add_kdef(kt, optarg))
+				return -EINVAL;
+			break;
 		case 'e':
 			err = read_kdef_file(kt, optarg);
 			if (err)
@@ -1111,7 +1113,6 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, int *first)
 		default: ktrace_usage(stderr); return -EINVAL;
 		}
 	}
-	*first = optind;
 	return 0;
 }
 
@@ -1186,22 +1187,8 @@ static pid_t run(struct ktrace *kt, char **cmd)
 /* Parses the command line into @kt; 0, or the exit status for a bad one. */
 static int parse_kcmd(struct ktrace *kt, int argc, char **argv, char ***cmd)
 {
-	int i, first;
-
-	*cmd = NULL;
-	if (parse_kopts(kt, argc, argv, &first))
+	if (parse_kopts(kt, argc, argv, cmd))
 		return 2;
-	/* getopt eats a "--" that comes right after the options. */
-	if (first > 1 && !strcmp(argv[first - 1], "--"))
-		*cmd = &argv[first];
-	for (i = first; !*cmd && i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			*cmd = &argv[i + 1];
-			break;
-		}
-		if (add_kdef(kt, argv[i]))
-			return 2;
-	}
 	if (*cmd && !(*cmd)[0])
 		*cmd = NULL;
 	if (!kt->ndefs) {

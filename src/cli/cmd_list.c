@@ -84,6 +84,10 @@ static int list_process(pid_t pid, const char *glob)
 
 int cmd_list(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
 	char agent[PATH_MAX], preload[2 * PATH_MAX + 2], fdbuf[16], line[4096];
 	const char *file = NULL, *glob = NULL, *only = NULL;
 	char *true_argv[] = {"/bin/true", NULL}, **cmd = NULL;
@@ -94,8 +98,18 @@ int cmd_list(int argc, char **argv)
 
 	if (pk_wants_kernel(argc, argv))
 		return cmd_list_kernel(argc, argv);
-	while ((c = getopt(argc, argv, "+x:p:h")) != -1) {
+	while ((c = pk_cli_getopt(argc, argv, "x:p:h", longopts, &cmd)) != -1) {
 		switch (c) {
+		case 1:
+			if (glob) {
+				fprintf(stderr,
+					"probekit list: one GLOB only ('%s' and '%s'); a command "
+					"goes after '--'\n",
+					glob, optarg);
+				return 2;
+			}
+			glob = optarg;
+			break;
 		case 'x': file = optarg; break;
 		case 'p':
 			pid = (pid_t)strtol(optarg, &end, 10);
@@ -107,16 +121,6 @@ int cmd_list(int argc, char **argv)
 		case 'h': list_usage(stdout); return 0;
 		default: list_usage(stderr); return 2;
 		}
-	}
-	/* getopt eats a "--" that comes right after the options. */
-	if (optind > 1 && !strcmp(argv[optind - 1], "--"))
-		cmd = &argv[optind];
-	for (; !cmd && optind < argc; optind++) {
-		if (!strcmp(argv[optind], "--")) {
-			cmd = &argv[optind + 1];
-			break;
-		}
-		glob = argv[optind];
 	}
 	if (pid)
 		return list_process(pid, glob);

@@ -108,10 +108,12 @@ static int add_def(struct trace *t, const char *line)
 		return -EINVAL;
 	}
 	if (d->kind == '-') {
+		unsigned int before = t->ndefs;
+
 		/* Deletes an event defined earlier in the same list, as in kprobe_events. */
 		for (i = 0; i < t->ndefs; i++) {
-			if (!strcmp(t->defs[i].group, d->group) &&
-			    (!d->event[0] || !strcmp(t->defs[i].event, d->event))) {
+			if (pk_cli_deletes(d->group, d->event, t->defs[i].group,
+					   t->defs[i].event)) {
 				memmove(&t->defs[i], &t->defs[i + 1],
 					(t->ndefs - i - 1) * sizeof(*t->defs));
 				free(t->lines[i]);
@@ -121,7 +123,7 @@ static int add_def(struct trace *t, const char *line)
 				i--;
 			}
 		}
-		return 0;
+		return t->ndefs < before ? 0 : pk_cli_no_such_event(line);
 	}
 	for (i = 0; i < t->ndefs; i++) {
 		if (!strcmp(t->defs[i].group, d->group) && !strcmp(t->defs[i].event, d->event)) {
@@ -402,7 +404,7 @@ static void print_profile(struct trace *t)
 	}
 }
 
-static int parse_opts(struct trace *t, int argc, char **argv, int *first_def)
+static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 {
 	static const struct option longopts[] = {
 	    {"format", required_argument, NULL, 'F'},
@@ -415,9 +417,12 @@ static int parse_opts(struct trace *t, int argc, char **argv, int *first_def)
 	int c, err;
 
 	t->o.buffer_size = 4096 * 1024;
-	/* '+': stop at the first definition, so that "p:..." is never taken for options. */
-	while ((c = getopt_long(argc, argv, "+e:o:d:p:h", longopts, NULL)) != -1) {
+	while ((c = pk_cli_getopt(argc, argv, "e:o:d:p:h", longopts, cmd)) != -1) {
 		switch (c) {
+		case 1:
+			if (add_def(t, optarg))
+				return -EINVAL;
+			break;
 		case 'e':
 			err = read_def_file(t, optarg);
 			if (err)
@@ -455,7 +460,6 @@ static int parse_opts(struct trace *t, int argc, char **argv, int *first_def)
 		default: trace_usage(stderr); return -EINVAL;
 		}
 	}
-	*first_def = optind;
 	return 0;
 }
 
@@ -570,7 +574,7 @@ static int detach(struct trace *t)
 int cmd_trace(int argc, char **argv)
 {
 	struct trace t;
-	int i, first, status = 0, err, exited, ret = 0;
+	int i, status = 0, err, exited, ret = 0;
 	char **cmd = NULL;
 
 	if (pk_wants_kernel(argc, argv))
@@ -583,19 +587,8 @@ int cmd_trace(int argc, char **argv)
 	t.filter_args = calloc((size_t)argc + 1, sizeof(*t.filter_args));
 	if (!t.defs || !t.lines || !t.filters || !t.filtered || !t.filter_args)
 		return 1;
-	if (parse_opts(&t, argc, argv, &first))
+	if (parse_opts(&t, argc, argv, &cmd))
 		return 2;
-	/* getopt eats a "--" that comes right after the options. */
-	if (first > 1 && !strcmp(argv[first - 1], "--"))
-		cmd = &argv[first];
-	for (i = first; !cmd && i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			cmd = &argv[i + 1];
-			break;
-		}
-		if (add_def(&t, argv[i]))
-			return 2;
-	}
 	if (t.o.pid && cmd) {
 		fprintf(stderr, "probekit trace: -p PID and a command exclude each other\n");
 		return 2;
