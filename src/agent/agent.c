@@ -265,7 +265,7 @@ static int same_file(const char *a, const char *b)
 }
 
 /* A loaded object's path; the loader names the executable "", /proc knows it. */
-static const char *object_path(const struct dl_phdr_info *info, char *buf, size_t size)
+const char *pk_agent_object_path(const struct dl_phdr_info *info, char *buf, size_t size)
 {
 	ssize_t n;
 
@@ -282,7 +282,7 @@ static int file_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct file_query *q = arg;
 	char exe[PATH_MAX];
-	const char *name = object_path(info, exe, sizeof(exe));
+	const char *name = pk_agent_object_path(info, exe, sizeof(exe));
 	int i;
 
 	(void)size;
@@ -531,63 +531,6 @@ static void wait_for_go(struct pk_agent_ctl *ctl)
 		_exit(127);
 }
 
-static const char *refusal(int err)
-{
-	switch (err) {
-	case 0: return NULL;
-	case -EINVAL: return "blacklisted: the engine runs it on the trap path";
-	case -EOPNOTSUPP: return "its first instruction can be neither relocated nor emulated";
-	case -EFAULT: return "not executable text";
-	case -EILSEQ: return "not on an instruction boundary";
-	default: return strerror(-err);
-	}
-}
-
-static int list_one(const struct pk_sym_info *si, void *arg)
-{
-	const char *why = refusal(pk_probe_check(NULL, (void *)si->start));
-
-	fprintf(arg, "%s%s%s%s%s%s\n", si->name, si->is_exe ? "" : " [",
-		si->is_exe ? "" : si->object, si->is_exe ? "" : "]", why ? "\t# " : "",
-		why ? why : "");
-	return 0;
-}
-
-static int list_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	char exe[PATH_MAX];
-	const char *name = object_path(info, exe, sizeof(exe)), *base;
-
-	(void)size;
-	if (!name)
-		return 0;
-	base = strrchr(name, '/');
-	base = base ? base + 1 : name;
-	/* Ourselves: nothing of the agent is the program's. */
-	if (!strncmp(base, "libprobekit-agent", 17) || !strncmp(base, "linux-vdso", 10))
-		return 0;
-	pk_sym_foreach(base, list_one, arg);
-	return 0;
-}
-
-void pk_agent_list(FILE *out)
-{
-	pk_agent_busy = 1;
-	dl_iterate_phdr(list_object, out);
-}
-
-/* probekit list: every function of every loaded object, probeable or why not. */
-static void list_functions(int fd)
-{
-	FILE *out = fdopen(fd, "w");
-
-	if (!out)
-		_exit(1);
-	pk_agent_list(out);
-	fclose(out);
-	_exit(0);
-}
-
 __attribute__((constructor(101))) static void agent_init(void)
 {
 	long cfd = env_fd(PK_ENV_CTL_FD), rfd = env_fd(PK_ENV_RING_FD);
@@ -595,7 +538,7 @@ __attribute__((constructor(101))) static void agent_init(void)
 	struct agent_session *s;
 
 	if (lfd >= 0)
-		list_functions((int)lfd);
+		pk_agent_list_functions((int)lfd);
 
 	if (cfd < 0 || rfd < 0)
 		return;

@@ -23,6 +23,13 @@ int pk_agent_session_end(struct agent_session *s, int wait_ms);
 /* Every function of every loaded object, probeable or why not, one a line. */
 void pk_agent_list(FILE *out);
 
+/* probekit list before main(): the list to @fd, then exit. */
+void pk_agent_list_functions(int fd);
+
+struct dl_phdr_info;
+/* A loaded object's path (@buf holds the executable's). */
+const char *pk_agent_object_path(const struct dl_phdr_info *info, char *buf, size_t size);
+
 /* The entry point `probekit trace -p` calls in the process (exported). */
 int pk_agent_attach(const char *sockname);
 

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * probekit trace's state, shared by the command (cmd_trace.c: definitions,
+ * records, profile) and the running of the program (trace_run.c).
+ */
+#ifndef PK_CLI_TRACE_H
+#define PK_CLI_TRACE_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "agent/proto.h"
+#include "cli/attach.h"
+#include "cli/filter.h"
+#include "events/events.h"
+#include "ring/ring.h"
+#include "sym/sym.h"
+
+struct trace_opts {
+	const char *out;
+	int json;
+	double duration;
+	size_t buffer_size;
+	pid_t pid; /* -p: attach to this process instead of starting one */
+};
+
+struct trace {
+	struct trace_opts o;
+	FILE *out;
+	struct pk_event_def *defs;
+	char **lines;
+	struct pk_filter **filters; /* per event, NULL: everything passes */
+	const char **filter_args;
+	unsigned int nfilter_args;
+	unsigned long long *filtered;
+	unsigned int ndefs;
+	struct pk_agent_ctl *ctl;
+	size_t ctl_size;
+	int ctl_fd;
+	struct pk_ring ring;
+	pid_t child;
+	struct pk_attach att;	  /* -p */
+	struct pk_sym_proc *syms; /* the program's symbols, for the symbol type */
+	int early_status;	  /* the program's status if it ended before the agent answered */
+	char *line_buf;
+	size_t line_cap;
+};
+
+/* pk_ring_cb: print one record. */
+int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg);
+
+/* trace_run.c */
+int pk_trace_launch(struct trace *t, char **cmd);
+int pk_trace_stream(struct trace *t, int *status);
+void pk_trace_stop_child(struct trace *t, int *status);
+int pk_trace_attach(struct trace *t);
+int pk_trace_detach(struct trace *t);
+
+#endif
