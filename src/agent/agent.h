@@ -13,9 +13,10 @@ extern __thread int pk_agent_busy __attribute__((tls_model("initial-exec")));
 /*
  * Map the control block and ring a tracer handed over (both fds are
  * consumed), arm its definitions and publish the result in the control
- * block. NULL when the control block is unusable (nothing to report in).
+ * block (@follower: a program exec'd by the traced one keeps its results to
+ * itself). NULL when the control block is unusable (nothing to report in).
  */
-struct agent_session *pk_agent_session_start(int ctl_fd, int ring_fd);
+struct agent_session *pk_agent_session_start(int ctl_fd, int ring_fd, int follower);
 
 /* See agent.c. @s may be NULL: only release the engine if no session is left. */
 int pk_agent_session_end(struct agent_session *s, int wait_ms);

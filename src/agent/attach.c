@@ -95,7 +95,7 @@ static void *session_thread(void *arg)
 	pk_agent_busy = 1;
 	if (!recv_cmd(sock, &cmd, fds)) {
 		if (cmd == PK_ATTACH_TRACE && fds[0] >= 0 && fds[1] >= 0)
-			s = pk_agent_session_start(fds[0], fds[1]);
+			s = pk_agent_session_start(fds[0], fds[1], 0);
 		else if (cmd == PK_ATTACH_LIST)
 			send_list(sock);
 		/* Until told to go, or until the tracer is gone: either ends it. */

@@ -71,4 +71,3 @@ void pk_agent_list_functions(int fd)
 	fclose(out);
 	_exit(0);
 }
-

@@ -17,9 +17,13 @@
 #define PK_AGENT_VERSION    1
 #define PK_AGENT_MAX_EVENTS 1024
 
-/* Environment the CLI gives the traced program. */
-#define PK_ENV_CTL_FD  "PROBEKIT_CTL_FD"
-#define PK_ENV_RING_FD "PROBEKIT_RING_FD"
+/*
+ * Environment the CLI gives the traced program: "PID:CTL:RING:FOLLOW". The
+ * agent opens the control block and the ring as /proc/PID/fd/CTL and
+ * /proc/PID/fd/RING (PID: the tracer); with FOLLOW 1 the programs exec'd
+ * later do too.
+ */
+#define PK_ENV_TRACE "PROBEKIT_TRACE"
 /* probekit list: write the probeable functions to this fd and exit before main(). */
 #define PK_ENV_LIST_FD "PROBEKIT_LIST_FD"
 
@@ -72,6 +76,8 @@ struct pk_agent_ctl {
 	struct pk_agent_event ev[PK_AGENT_MAX_EVENTS];
 };
 
+#define PK_TRACE_HDR_WHERE 0x1u
+
 /* Each ring record starts with this; the event's fetched record follows. */
 struct pk_trace_hdr {
 	uint64_t ts_ns; /* CLOCK_MONOTONIC, as the kernel's local trace clock */
@@ -82,7 +88,12 @@ struct pk_trace_hdr {
 	uint64_t ip;	 /* the probe address, or for a return the function */
 	uint64_t ret_ip; /* return probes: where the function returned to */
 	char comm[16];
-	char caller[64]; /* return probes: ret_ip as %pS, made where the symbols are */
+	/*
+	 * Return probes: ret_ip as %pS, made where the symbols are. Entry
+	 * probes with PK_TRACE_HDR_WHERE in flags: the probe point as %pS, in
+	 * a program exec'd later where it is not the control block's.
+	 */
+	char caller[64];
 };
 
 #endif /* PK_AGENT_PROTO_H */

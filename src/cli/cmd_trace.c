@@ -43,6 +43,8 @@ static void trace_usage(FILE *f)
 		"                     the process exiting) every probe is removed, the agent\n"
 		"                     unloaded, and the process goes on as it was\n"
 		"  -d SECONDS         stop after SECONDS (a started program is then terminated)\n"
+		"      --first-only   trace COMMAND's program only, not the programs it and\n"
+		"                     its children exec (its forks are traced either way)\n"
 		"      --buffer-size N  ring size in KiB (default 4096); events that do not\n"
 		"                     fit are dropped and counted as lost, never waited for\n"
 		"      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
@@ -51,6 +53,9 @@ static void trace_usage(FILE *f)
 		"                     instead ('probekit trace --kernel -h' says more)\n"
 		"  -h, --help         this text\n"
 		"\n"
+		"Every program COMMAND and its descendants exec is traced (each with its own\n"
+		"pid and comm), and the trace ends when all of them have ended (or at\n"
+		"Ctrl-C, -d). Definitions on an object a program does not load wait for it.\n"
 		"The per-event profile (hits, missed, lost) goes to standard error at the end;\n"
 		"the exit status is the program's (with -p: 0, or 1 if detaching failed).\n");
 }
@@ -210,6 +215,9 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 		snprintf(func, sizeof(func), "%s", t->ctl->ev[id].where);
 		func[strcspn(func, "+")] = 0;
 		snprintf(where, sizeof(where), "%s <- %s", caller, func);
+	} else if (h->flags & PK_TRACE_HDR_WHERE) {
+		/* A program exec'd later, where the probe point is another. */
+		snprintf(where, sizeof(where), "%.*s", (int)sizeof(h->caller), h->caller);
 	} else {
 		snprintf(where, sizeof(where), "%s", t->ctl->ev[id].where);
 	}
@@ -275,11 +283,9 @@ static void print_profile(struct trace *t)
 static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 {
 	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'F'},
-	    {"buffer-size", required_argument, NULL, 'B'},
-	    {"filter", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'F'}, {"buffer-size", required_argument, NULL, 'B'},
+	    {"filter", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+	    {"first-only", no_argument, NULL, '1'},   {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c, err;
@@ -297,6 +303,7 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 				return err;
 			break;
 		case 'o': t->o.out = optarg; break;
+		case '1': t->o.first_only = 1; break;
 		case 'p':
 			t->o.pid = (pid_t)strtol(optarg, &end, 10);
 			if (*end || t->o.pid <= 0) {

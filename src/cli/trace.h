@@ -21,7 +21,8 @@ struct trace_opts {
 	int json;
 	double duration;
 	size_t buffer_size;
-	pid_t pid; /* -p: attach to this process instead of starting one */
+	pid_t pid;	/* -p: attach to this process instead of starting one */
+	int first_only; /* programs the command execs are not traced */
 };
 
 struct trace {
@@ -39,6 +40,7 @@ struct trace {
 	int ctl_fd;
 	struct pk_ring ring;
 	pid_t child;
+	int child_done;		  /* the command has exited (and was waited for) */
 	struct pk_attach att;	  /* -p */
 	struct pk_sym_proc *syms; /* the program's symbols, for the symbol type */
 	int early_status;	  /* the program's status if it ended before the agent answered */

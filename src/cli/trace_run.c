@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,9 +24,8 @@
 
 static void start_child(struct trace *t, char **cmd)
 {
-	char agent[PATH_MAX], fdbuf[16], *preload;
+	char agent[PATH_MAX], env[64], *preload;
 	const char *old = getenv("LD_PRELOAD");
-	int rfd = pk_ring_fd(&t->ring);
 
 	pk_agent_path(agent, sizeof(agent));
 	if (access(agent, R_OK)) {
@@ -33,13 +33,10 @@ static void start_child(struct trace *t, char **cmd)
 			strerror(errno));
 		_exit(127);
 	}
-	/* The descriptors the agent reads must survive exec. */
-	fcntl(t->ctl_fd, F_SETFD, 0);
-	fcntl(rfd, F_SETFD, 0);
-	snprintf(fdbuf, sizeof(fdbuf), "%d", t->ctl_fd);
-	setenv(PK_ENV_CTL_FD, fdbuf, 1);
-	snprintf(fdbuf, sizeof(fdbuf), "%d", rfd);
-	setenv(PK_ENV_RING_FD, fdbuf, 1);
+	/* The agent opens them through our /proc entries: nothing leaks into the program. */
+	snprintf(env, sizeof(env), "%d:%d:%d:%d", (int)getppid(), t->ctl_fd, pk_ring_fd(&t->ring),
+		 !t->o.first_only);
+	setenv(PK_ENV_TRACE, env, 1);
 	if (old && *old) {
 		preload = malloc(strlen(agent) + strlen(old) + 2);
 		sprintf(preload, "%s:%s", agent, old);
@@ -118,7 +115,26 @@ static int report_refusals(struct trace *t)
 	return bad;
 }
 
-/* Until the program ends, Ctrl-C or -d: print what the ring brings. Return: 1 if it ended. */
+/*
+ * Has every process of the trace ended? The command's status goes to
+ * @status. The tracer is their subreaper: a daemon the command forked, or
+ * a shell's background job, is still ours to wait for after the command
+ * exits, and its events are read to the end.
+ */
+static int all_gone(struct trace *t, int *status)
+{
+	pid_t p;
+	int st;
+
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		if (p == t->child) {
+			*status = st;
+			t->child_done = 1;
+		}
+	return t->child_done && p < 0 && errno == ECHILD;
+}
+
+/* Until the processes end, Ctrl-C or -d: print what the ring brings. Return: 1 if they ended. */
 int pk_trace_stream(struct trace *t, int *status)
 {
 	double deadline = t->o.duration > 0 ? pk_now_s() + t->o.duration : 0;
@@ -131,8 +147,7 @@ int pk_trace_stream(struct trace *t, int *status)
 		if (pk_ring_consume(&t->ring, pk_trace_on_record, t, 2000000000ull) > 0 && !seen++)
 			pk_ring_set_watermark(&t->ring, t->o.buffer_size / 4);
 		fflush(t->out);
-		if (t->o.pid ? !pk_attach_alive(&t->att)
-			     : waitpid(t->child, status, WNOHANG) == t->child)
+		if (t->o.pid ? !pk_attach_alive(&t->att) : all_gone(t, status))
 			return 1;
 		if (pk_cli_stop || (deadline && pk_now_s() >= deadline))
 			return 0;
@@ -143,6 +158,9 @@ void pk_trace_stop_child(struct trace *t, int *status)
 {
 	double deadline;
 
+	/* Only others of the trace were left: they go on without us. */
+	if (t->child_done)
+		return;
 	/*
 	 * Ctrl-C: the program had it too from the terminal, but not when
 	 * only the tracer was signalled; -d ends it with SIGTERM. A
@@ -164,6 +182,7 @@ void pk_trace_stop_child(struct trace *t, int *status)
 /* Start the program with the agent preloaded; 0 once it is armed, else the exit status. */
 int pk_trace_launch(struct trace *t, char **cmd)
 {
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	fflush(NULL);
 	t->child = fork();
 	if (t->child < 0) {
