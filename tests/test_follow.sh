@@ -56,4 +56,31 @@ n=$(grep -cE ' cat-[0-9]+ .*f="/etc/hostname"$' out.txt)
 if [ $rc = 3 ] && [ "$n" = 10 ] && [ $ms -ge 900 ] && grep -qE '^probekit/op +[0-9]+ +0 +0 +0$' err.txt
 then pass daemon_outlives_command
 else fail daemon_outlives_command "rc=$rc events=$n after ${ms} ms: $(tail -3 err.txt)"; fi
+
+# --kernel --tree: the command's process tree only, while another process
+# opens the same file all along.
+[ -e $TR/uprobe_events ] || mount -t tracefs nodev $TR 2>/dev/null
+if [ -w $TR/uprobe_events ]; then
+	LIBC=$(ldd /bin/cat | awk '/libc.so.6/ {print $3}')
+	(for i in $(seq 40); do cat /etc/hostname >/dev/null; sleep 0.02; done) &
+	noise=$!
+	"$PK" trace --kernel --tree "p:op $LIBC:open64 f=+0(%di):string" -- \
+		bash -c 'cat /etc/hostname >/dev/null; sleep 0.3; cat /etc/passwd >/dev/null; exit 4' \
+		>out.txt 2>err.txt
+	rc=$?
+	wait $noise
+	h=$(grep -cE ' cat-[0-9]+ .*f="/etc/hostname"$' out.txt)
+	p=$(grep -cE ' cat-[0-9]+ .*f="/etc/passwd"$' out.txt)
+	[ $rc = 4 ] && [ "$h" = 1 ] && [ "$p" = 1 ] && pass kernel_tree ||
+		fail kernel_tree "rc=$rc hostname=$h passwd=$p: $(head -5 out.txt err.txt)"
+	(for i in $(seq 20); do cat /etc/hostname >/dev/null; sleep 0.02; done) &
+	noise=$!
+	"$PK" trace --kernel "p:op $LIBC:open64 f=+0(%di):string" -- sleep 0.3 >out.txt 2>err.txt
+	wait $noise
+	h=$(grep -cE ' cat-[0-9]+ .*f="/etc/hostname"$' out.txt)
+	[ "$h" -ge 1 ] && pass kernel_without_tree_system_wide ||
+		fail kernel_without_tree_system_wide "no event of the other process: $(head -3 err.txt)"
+else
+	echo "SKIP kernel_tree: no writable $TR/uprobe_events"
+fi
 exit $failed

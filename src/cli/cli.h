@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #ifndef PK_VERSION
 #define PK_VERSION "0.1.0"
@@ -32,6 +33,14 @@ int pk_klist_print(char *funcs, char *blacklist, char *kallsyms, const char *glo
  */
 int pk_cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,
 		  char ***cmd);
+/*
+ * Start @cmd (execvp) in a child; with @gate, the child waits before exec
+ * until pk_cmd_open_gate(@gate). The child's pid, or -1.
+ */
+pid_t pk_cmd_start(char **cmd, int *gate);
+void pk_cmd_open_gate(int *gate);
+/* Has @child exited? It is left a zombie, so that /proc still names it. */
+int pk_cmd_exited(pid_t child);
 /* Takes "--kernel" out of @argv (up to a "--"); returns the new argc. */
 int pk_drop_kernel_flag(int argc, char **argv);
 
