@@ -771,6 +771,16 @@ int pk_agent_session_end(struct agent_session *s, int wait_ms)
 	return err;
 }
 
+unsigned int pk_agent_live_sessions(void)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&session_lock);
+	n = live_sessions;
+	pthread_mutex_unlock(&session_lock);
+	return n;
+}
+
 __attribute__((destructor)) static void agent_exit(void)
 {
 	struct agent_session *s;
@@ -778,6 +788,7 @@ __attribute__((destructor)) static void agent_exit(void)
 
 	/* Disarm before the program's text goes away, and leave the final counts. */
 	pk_agent_busy = 1;
+	pk_agent_reap_threads();
 	unhook_loader();
 	for (s = sessions; s; s = s->next) {
 		if (__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE))

@@ -34,4 +34,10 @@ const char *pk_agent_object_path(const struct dl_phdr_info *info, char *buf, siz
 /* The entry point `probekit trace -p` calls in the process (exported). */
 int pk_agent_attach(const char *sockname);
 
+/* Sessions not ended yet (attach.c: whether a detaching tracer is the last). */
+unsigned int pk_agent_live_sessions(void);
+
+/* Join the session threads that have ended and unmap their stacks. */
+void pk_agent_reap_threads(void);
+
 #endif

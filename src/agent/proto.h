@@ -44,7 +44,11 @@ struct pk_agent_reply {
 	int32_t err;	  /* 0: the engine was handed back, the agent can be unloaded */
 	int32_t tid;	  /* the agent's thread, gone soon after this */
 	uint32_t pending; /* frames still returning through the retprobe trampoline */
-	uint32_t pad;
+	/*
+	 * Loads of the agent by tracers that died (no detach, so no dlclose),
+	 * handed to this one, the last to leave, to dlclose as well.
+	 */
+	uint32_t orphans;
 };
 
 /* Per-event state, written by the agent. */

@@ -657,10 +657,13 @@ int pk_attach_close(struct pk_attach *a)
 	if (a->handle && a->dlclose_at && pk_attach_alive(a)) {
 		struct pk_inject in;
 		unsigned long arg = a->handle, ret = 0;
+		uint32_t i;
 
 		err = borrow_thread(a, &in);
 		if (!err) {
-			err = call(a, &in, a->dlclose_at, &arg, 1, &ret, "dlclose()");
+			/* Ours, and those of tracers that were killed before they could. */
+			for (i = 0; !err && !ret && i <= reply.orphans; i++)
+				err = call(a, &in, a->dlclose_at, &arg, 1, &ret, "dlclose()");
 			pk_inject_detach(&in);
 		}
 		if (!err && ret)
