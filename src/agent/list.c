@@ -30,10 +30,13 @@ static const char *refusal(int err)
 static int list_one(const struct pk_sym_info *si, void *arg)
 {
 	const char *why = refusal(pk_probe_check(NULL, (void *)si->start));
+	char name[512];
 
-	fprintf(arg, "%s%s%s%s%s%s\n", si->name, si->is_exe ? "" : " [",
-		si->is_exe ? "" : si->object, si->is_exe ? "" : "]", why ? "\t# " : "",
-		why ? why : "");
+	/* C++ and Rust functions under the names a definition can use. */
+	fprintf(arg, "%s%s%s%s%s%s\n",
+		pk_demangle_name(si->name, name, sizeof(name)) ? si->name : name,
+		si->is_exe ? "" : " [", si->is_exe ? "" : si->object, si->is_exe ? "" : "]",
+		why ? "\t# " : "", why ? why : "");
 	return 0;
 }
 
