@@ -622,7 +622,8 @@ static int map_ctl(struct agent_session *s, int cfd)
 	s->ctl = ctl;
 	if (ctl->magic != PK_AGENT_MAGIC || ctl->version != PK_AGENT_VERSION ||
 	    ctl->def_size != sizeof(struct pk_event_def) || ctl->nevents > PK_AGENT_MAX_EVENTS ||
-	    ctl->defs_offset < sizeof(*ctl) || ctl->defs_offset > s->ctl_size ||
+	    ctl->defs_offset < sizeof(*ctl) + (uint64_t)ctl->nevents * sizeof(ctl->ev[0]) ||
+	    ctl->defs_offset > s->ctl_size ||
 	    (s->ctl_size - ctl->defs_offset) / sizeof(struct pk_event_def) < ctl->nevents)
 		return -EBADMSG;
 	return 0;

@@ -15,7 +15,8 @@
 
 #define PK_AGENT_MAGIC	    0x746b7062u /* "bpkt" */
 #define PK_AGENT_VERSION    1
-#define PK_AGENT_MAX_EVENTS 1024
+/* The ring's event id is 16 bits. */
+#define PK_AGENT_MAX_EVENTS 65535
 
 /*
  * Environment the CLI gives the traced program: "PID:CTL:RING:FOLLOW". The
@@ -76,8 +77,8 @@ struct pk_agent_ctl {
 	uint32_t ready;	   /* 1 once the agent has looked at every event (futex word) */
 	uint32_t go;	   /* set by the CLI: 1 run the program, 2 give up (futex word) */
 	int32_t agent_pid;
-	uint64_t defs_offset; /* from the start of the block */
-	struct pk_agent_event ev[PK_AGENT_MAX_EVENTS];
+	uint64_t defs_offset; /* from the start of the block, after ev[nevents] */
+	struct pk_agent_event ev[];
 };
 
 #define PK_TRACE_HDR_WHERE 0x1u

@@ -60,6 +60,31 @@ static void trace_usage(FILE *f)
 		"the exit status is the program's (with -p: 0, or 1 if detaching failed).\n");
 }
 
+/* Room for twice as many definitions. */
+static int grow(struct trace *t)
+{
+	unsigned int cap = t->cap ? 2 * t->cap : 64;
+	struct pk_event_def *defs = realloc(t->defs, cap * sizeof(*defs));
+	char **lines = defs ? realloc(t->lines, cap * sizeof(*lines)) : NULL;
+	struct pk_filter **filters = lines ? realloc(t->filters, cap * sizeof(*filters)) : NULL;
+	unsigned long long *filtered =
+	    filters ? realloc(t->filtered, cap * sizeof(*filtered)) : NULL;
+
+	if (defs)
+		t->defs = defs;
+	if (lines)
+		t->lines = lines;
+	if (filters)
+		t->filters = filters;
+	if (!filtered)
+		return -ENOMEM;
+	t->filtered = filtered;
+	memset(t->filters + t->cap, 0, (cap - t->cap) * sizeof(*filters));
+	memset(t->filtered + t->cap, 0, (cap - t->cap) * sizeof(*filtered));
+	t->cap = cap;
+	return 0;
+}
+
 static int add_def(struct trace *t, const char *line)
 {
 	struct pk_event_error err;
@@ -68,14 +93,28 @@ static int add_def(struct trace *t, const char *line)
 	unsigned int i;
 
 	if (t->ndefs == PK_AGENT_MAX_EVENTS) {
-		fprintf(stderr, "probekit trace: more than %d definitions\n", PK_AGENT_MAX_EVENTS);
+		fprintf(stderr,
+			"probekit trace: more than %d definitions (the ring's event ids are 16 "
+			"bits): split the trace\n",
+			PK_AGENT_MAX_EVENTS);
 		return -E2BIG;
 	}
+	if (t->ndefs == t->cap && grow(t))
+		return -ENOMEM;
 	d = &t->defs[t->ndefs];
 	if (pk_event_parse(d, line, &err)) {
 		pk_event_error_print(&err, report, sizeof(report));
 		fputs(report, stderr);
 		return -EINVAL;
+	}
+	if (pk_cli_is_wildcard(d) && !t->expanding) {
+		char **w = realloc(t->wild, (t->nwild + 1) * sizeof(*w));
+
+		if (!w || !(w[t->nwild] = strdup(line)))
+			return -ENOMEM;
+		t->wild = w;
+		t->nwild++;
+		return 0;
 	}
 	if (d->kind == '-') {
 		unsigned int before = t->ndefs;
@@ -158,7 +197,8 @@ static int read_def_file(struct trace *t, const char *path)
 
 static int make_ctl(struct trace *t)
 {
-	size_t defs_off = (sizeof(*t->ctl) + 4095) & ~(size_t)4095;
+	size_t defs_off =
+	    (sizeof(*t->ctl) + t->ndefs * sizeof(t->ctl->ev[0]) + 4095) & ~(size_t)4095;
 
 	t->ctl_size = defs_off + (size_t)t->ndefs * sizeof(struct pk_event_def);
 	t->ctl_fd = memfd_create("probekit-ctl", MFD_CLOEXEC);
@@ -338,6 +378,63 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 	return 0;
 }
 
+/* The program's file: COMMAND's, found as execvp() finds it, or the attached process's. */
+static void program_file(const struct trace *t, char **cmd, char *buf, size_t size)
+{
+	const char *path = getenv("PATH");
+	char link[64];
+	ssize_t n;
+
+	buf[0] = 0;
+	if (t->o.pid) {
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)t->o.pid);
+		n = readlink(link, buf, size - 1);
+		buf[n > 0 ? n : 0] = 0;
+		return;
+	}
+	if (!cmd || !cmd[0])
+		return;
+	if (strchr(cmd[0], '/')) {
+		snprintf(buf, size, "%s", cmd[0]);
+		return;
+	}
+	while (path && *path) {
+		size_t l = strcspn(path, ":");
+
+		snprintf(buf, size, "%.*s/%s", (int)l, path, cmd[0]);
+		if (!access(buf, X_OK))
+			return;
+		path += l + (path[l] == ':');
+	}
+	buf[0] = 0;
+}
+
+static int add_expanded(struct trace *t, const char *line)
+{
+	return add_def(t, line);
+}
+
+static int expand_wildcards(struct trace *t, char **cmd)
+{
+	struct pk_event_def *d = malloc(sizeof(*d));
+	struct pk_event_error err;
+	char exe[PATH_MAX];
+	unsigned int i;
+	int ret = 0;
+
+	if (!d)
+		return -ENOMEM;
+	program_file(t, cmd, exe, sizeof(exe));
+	t->expanding = 1;
+	for (i = 0; !ret && i < t->nwild; i++)
+		ret = pk_event_parse(d, t->wild[i], &err)
+			  ?: pk_cli_expand_wildcard(t, t->wild[i], d, exe[0] ? exe : NULL,
+						    add_expanded);
+	t->expanding = 0;
+	free(d);
+	return ret;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace t;
@@ -347,14 +444,12 @@ int cmd_trace(int argc, char **argv)
 	if (pk_wants_kernel(argc, argv))
 		return cmd_trace_kernel(argc, argv);
 	memset(&t, 0, sizeof(t));
-	t.defs = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.defs));
-	t.lines = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.lines));
-	t.filters = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.filters));
-	t.filtered = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.filtered));
 	t.filter_args = calloc((size_t)argc + 1, sizeof(*t.filter_args));
-	if (!t.defs || !t.lines || !t.filters || !t.filtered || !t.filter_args)
+	if (!t.filter_args || grow(&t))
 		return 1;
 	if (parse_opts(&t, argc, argv, &cmd))
+		return 2;
+	if (t.nwild && expand_wildcards(&t, cmd))
 		return 2;
 	if (t.o.pid && cmd) {
 		fprintf(stderr, "probekit trace: -p PID and a command exclude each other\n");

@@ -35,6 +35,10 @@ struct trace {
 	unsigned int nfilter_args;
 	unsigned long long *filtered;
 	unsigned int ndefs;
+	unsigned int cap; /* room in defs, lines, filters, filtered */
+	char **wild;	  /* definitions with a wildcard, expanded once the command is known */
+	unsigned int nwild;
+	int expanding;
 	struct pk_agent_ctl *ctl;
 	size_t ctl_size;
 	int ctl_fd;
@@ -47,6 +51,16 @@ struct trace {
 	char *line_buf;
 	size_t line_cap;
 };
+
+/* wildcard.c: does @d's symbol hold a glob ('*', '?', '[')? */
+int pk_cli_is_wildcard(const struct pk_event_def *d);
+/*
+ * One definition per function of @d's object (@exe: the traced program's
+ * file, for a symbol without object) whose name matches the glob, each
+ * given to @add, named after its function. 0, or -errno (said on stderr).
+ */
+int pk_cli_expand_wildcard(struct trace *t, const char *line, const struct pk_event_def *d,
+			   const char *exe, int (*add)(struct trace *, const char *));
 
 /* pk_ring_cb: print one record. */
 int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg);
