@@ -229,8 +229,9 @@ static int check_dynamic(struct pk_attach *a)
 	if (!m.has_ld) {
 		fprintf(stderr,
 			"%s: process %d is statically linked: there is no loader in it to load "
-			"the agent with; probekit can only trace dynamically linked programs\n",
-			a->who, (int)a->pid);
+			"the agent with; the kernel's uprobes can trace it: probekit trace "
+			"--kernel 'p /proc/%d/exe:main' (any function of it)\n",
+			a->who, (int)a->pid, (int)a->pid);
 		return -ENOEXEC;
 	}
 	return 0;

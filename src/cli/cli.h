@@ -41,6 +41,13 @@ pid_t pk_cmd_start(char **cmd, int *gate);
 void pk_cmd_open_gate(int *gate);
 /* Has @child exited? It is left a zombie, so that /proc still names it. */
 int pk_cmd_exited(pid_t child);
+/*
+ * hints.c, for a definition that found nothing in process @pid: the names
+ * nearest to @symbol (in @object, or in every object when ""), or that
+ * the objects have no symbols; the objects loaded instead of @object.
+ */
+void pk_cli_hint_symbol(pid_t pid, const char *object, const char *symbol);
+void pk_cli_hint_object(pid_t pid, const char *object);
 /* Takes "--kernel" out of @argv (up to a "--"); returns the new argc. */
 int pk_drop_kernel_flag(int argc, char **argv);
 

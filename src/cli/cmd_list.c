@@ -19,6 +19,7 @@
 #include "agent/proto.h"
 #include "cli/attach.h"
 #include "cli/cli.h"
+#include "sym/sym.h"
 
 static void list_usage(FILE *f)
 {
@@ -82,6 +83,13 @@ static int list_process(pid_t pid, const char *glob)
 	return err ? 1 : shown ? 0 : 1;
 }
 
+static int count_one(const char *name, void *arg)
+{
+	(void)name;
+	++*(long *)arg;
+	return 0;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -92,6 +100,7 @@ int cmd_list(int argc, char **argv)
 	const char *file = NULL, *glob = NULL, *only = NULL;
 	char *true_argv[] = {"/bin/true", NULL}, **cmd = NULL;
 	int c, pfd[2], status, shown = 0;
+	long nsyms = 0;
 	FILE *in;
 	pid_t pid = 0;
 	char *end;
@@ -184,5 +193,13 @@ int cmd_list(int argc, char **argv)
 			WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		return 1;
 	}
+	if (!shown && file && !pk_sym_file_foreach(file, count_one, &nsyms) && !nsyms)
+		fprintf(stderr,
+			"probekit list: %s has no symbol table (stripped): no function has a name "
+			"to list; probe it by file offset, as in 'p %s:0x1139' (objdump -d shows "
+			"them), or install its debug symbols\n",
+			file, file);
+	else if (!shown && glob)
+		fprintf(stderr, "probekit list: no function matches '%s'\n", glob);
 	return shown ? 0 : 1;
 }

@@ -497,6 +497,11 @@ int cmd_trace(int argc, char **argv)
 	pk_ring_consume(&t.ring, pk_trace_on_record, &t, 0);
 	fflush(t.out);
 	print_profile(&t);
+	for (i = 0; i < (int)t.ndefs; i++)
+		if (t.ctl->ev[i].state == PK_AGENT_DEFERRED && !t.ctl->ev[i].hits)
+			fprintf(stderr, "probekit trace: %s/%s never fired: no process loaded %s\n",
+				t.defs[i].group, t.defs[i].event,
+				pk_event_str(&t.defs[i], t.defs[i].object));
 	if (t.out != stdout)
 		fclose(t.out);
 	if (t.o.pid) {

@@ -82,6 +82,7 @@ static int wait_ready(struct trace *t)
 
 static int report_refusals(struct trace *t)
 {
+	pid_t pid = t->o.pid ? t->o.pid : t->child;
 	char report[PK_EV_MAX_LINE * 2 + 256];
 	unsigned int i;
 	int bad = 0;
@@ -94,9 +95,12 @@ static int report_refusals(struct trace *t)
 		if (ev->state == PK_AGENT_ARMED)
 			continue;
 		if (ev->state == PK_AGENT_DEFERRED) {
-			fprintf(stderr, "probekit trace: %s/%s waits for %s to be loaded\n",
+			fprintf(stderr,
+				"probekit trace: %s/%s waits for %s to be loaded (by this program "
+				"or one it runs)\n",
 				t->defs[i].group, t->defs[i].event,
 				pk_event_str(&t->defs[i], t->defs[i].object));
+			pk_cli_hint_object(pid, pk_event_str(&t->defs[i], t->defs[i].object));
 			continue;
 		}
 		bad++;
@@ -109,7 +113,16 @@ static int report_refusals(struct trace *t)
 		pk_event_error_set(&err, t->lines[i], cause, 1, 0);
 		pk_event_error_print(&err, report, sizeof(report));
 		fputs(report, stderr);
-		if (ev->error != -ENOENT && ev->error != -EILSEQ)
+		if (ev->error == -ENOENT)
+			pk_cli_hint_symbol(pid, pk_event_str(&t->defs[i], t->defs[i].object),
+					   pk_event_str(&t->defs[i], t->defs[i].symbol));
+		else if (ev->error == -EOPNOTSUPP)
+			fprintf(stderr,
+				"  (%s: an int3 is there already, a debugger's breakpoint or "
+				"a kernel uprobe's (bpftrace, perf probe): remove it, or probe the "
+				"next instruction)\n",
+				strerror(-ev->error));
+		else if (ev->error != -EILSEQ)
 			fprintf(stderr, "  (%s)\n", strerror(-ev->error));
 	}
 	return bad;
