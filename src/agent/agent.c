@@ -519,18 +519,6 @@ static void unhook_loader(void)
 	pk_unregister_retprobe(&dlclose_rp);
 }
 
-static long env_fd(const char *name)
-{
-	const char *v = getenv(name);
-	char *end;
-	long fd;
-
-	if (!v || !*v)
-		return -1;
-	fd = strtol(v, &end, 10);
-	return *end || fd < 0 ? -1 : fd;
-}
-
 static void publish_ready(struct pk_agent_ctl *ctl)
 {
 	__atomic_store_n(&ctl->ready, 1, __ATOMIC_RELEASE);
@@ -594,10 +582,7 @@ static void trace_init(void)
 
 __attribute__((constructor(101))) static void agent_init(void)
 {
-	long lfd = env_fd(PK_ENV_LIST_FD);
-
-	if (lfd >= 0)
-		pk_agent_list_functions((int)lfd);
+	pk_agent_list_functions();
 	trace_init();
 }
 

@@ -24,8 +24,8 @@ int pk_agent_session_end(struct agent_session *s, int wait_ms);
 /* Every function of every loaded object, probeable or why not, one a line. */
 void pk_agent_list(FILE *out);
 
-/* probekit list before main(): the list to @fd, then exit. */
-void pk_agent_list_functions(int fd);
+/* probekit list before main() (PK_ENV_LIST_FD): the list to that fd, then exit. */
+void pk_agent_list_functions(void);
 
 struct dl_phdr_info;
 /* A loaded object's path (@buf holds the executable's). */

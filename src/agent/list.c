@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/proto.h"
 #include "internal.h"
 #include "sym/sym.h"
 
@@ -143,10 +144,16 @@ void pk_agent_list(FILE *out)
 }
 
 /* probekit list: every function of every loaded object, probeable or why not. */
-void pk_agent_list_functions(int fd)
+void pk_agent_list_functions(void)
 {
-	FILE *out = fdopen(fd, "w");
+	const char *v = getenv(PK_ENV_LIST_FD);
+	char *end;
+	long fd = v && *v ? strtol(v, &end, 10) : -1;
+	FILE *out;
 
+	if (fd < 0 || *end)
+		return;
+	out = fdopen((int)fd, "w");
 	if (!out)
 		_exit(1);
 	pk_agent_list(out);

@@ -13,8 +13,8 @@
 
 #include "events/events.h"
 
-#define PK_AGENT_MAGIC	    0x746b7062u /* "bpkt" */
-#define PK_AGENT_VERSION    1
+#define PK_AGENT_MAGIC	 0x746b7062u /* "bpkt" */
+#define PK_AGENT_VERSION 1
 /* The ring's event id is 16 bits. */
 #define PK_AGENT_MAX_EVENTS 65535
 
