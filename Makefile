@@ -8,6 +8,8 @@ PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 INCDIR   ?= $(PREFIX)/include
 PCDIR    ?= $(LIBDIR)/pkgconfig
+MANDIR   ?= $(PREFIX)/share/man
+COMPDIR  ?= $(PREFIX)/share/bash-completion/completions
 VERSION  := 0.1.0
 CC       ?= gcc
 CXX      ?= g++
@@ -71,7 +73,7 @@ DEMO_C      := $(wildcard demo/*.c)
 DEMO_BIN    := $(DEMO_C:demo/%.c=$(BUILD)/demo/%)
 
 .SECONDARY:
-.PHONY: all lib tests examples install uninstall check demo bench fuzz deps clean format cppcheck \
+.PHONY: FORCE all lib tests examples install uninstall check demo bench fuzz deps clean format cppcheck \
 	kernel-vm
 all: lib examples tests
 
@@ -114,6 +116,16 @@ $(AGENT): $(AGENT_OBJ) $(LIB_OBJ) $(EV_OBJ) src/agent/agent.map
 		-Wl,-z,now $(SANFLAGS) $(LDLIBS_LIB)
 
 $(BUILD)/obj/src/cli/agent_path.o: CFLAGS += -DPK_AGENT_INSTALLED='"$(AGENTDIR)/libprobekit-agent.so"'
+$(BUILD)/obj/src/cli/agent_path.o: $(BUILD)/install-dirs
+
+# What the installed paths were built with: rewritten when PREFIX, LIBDIR...
+# change, so that files that embed them (probekit.pc, the agent's path in
+# the command) are made again rather than keeping an earlier install's.
+INSTALL_DIRS := $(PREFIX)|$(LIBDIR)|$(INCDIR)|$(AGENTDIR)|$(VERSION)
+$(BUILD)/install-dirs: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(INSTALL_DIRS)' | cmp -s - $@ || echo '$(INSTALL_DIRS)' > $@
+FORCE:
 
 $(CLI): $(CLI_OBJ) $(EVLIB) $(STLIB)
 	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB) -lz
@@ -126,7 +138,7 @@ $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 		$(LDLIBS_LIB) -lz -lm
 
 # The test of the command's kernel backend links the backend's modules.
-KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output)
+KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output args command)
 $(BUILD)/tests/test_kernel_cli: TEST_CLI_OBJ = $(KERNEL_CLI_OBJ)
 $(BUILD)/tests/test_kernel_cli: $(KERNEL_CLI_OBJ)
 
@@ -158,7 +170,7 @@ examples: $(EXAMPLE_SO) $(DEMO_BIN)
 probekit.pc: probekit.pc.in
 	@true
 
-$(BUILD)/probekit.pc: probekit.pc.in Makefile
+$(BUILD)/probekit.pc: probekit.pc.in Makefile $(BUILD)/install-dirs
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 		-e 's|@VERSION@|$(VERSION)|' $< > $@
@@ -174,11 +186,17 @@ install: lib $(BUILD)/probekit.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(AGENTDIR)
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/probekit
 	install -m 755 $(AGENT) $(DESTDIR)$(AGENTDIR)/libprobekit-agent.so
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(COMPDIR)
+	install -m 644 man/probekit.1 man/probekit-trace.1 man/probekit-list.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/probekit.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 completions/probekit $(DESTDIR)$(COMPDIR)/probekit
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/probekit.h $(DESTDIR)$(LIBDIR)/libprobekit.* \
 		$(DESTDIR)$(PCDIR)/probekit.pc $(DESTDIR)$(BINDIR)/probekit \
-		$(DESTDIR)$(AGENTDIR)/libprobekit-agent.so
+		$(DESTDIR)$(AGENTDIR)/libprobekit-agent.so $(DESTDIR)$(COMPDIR)/probekit \
+		$(DESTDIR)$(MANDIR)/man1/probekit.1 $(DESTDIR)$(MANDIR)/man1/probekit-trace.1 \
+		$(DESTDIR)$(MANDIR)/man1/probekit-list.1 $(DESTDIR)$(MANDIR)/man3/probekit.3
 
 deps:
 	@scripts/deps.sh

@@ -121,7 +121,10 @@ struct pk_retprobe {
 	struct pk_probe kp;
 	pk_retprobe_handler_t handler;
 	pk_retprobe_handler_t entry_handler;
-	/* Calls that can be tracked at once; 0 means max(10, 2 x CPUs). */
+	/*
+	 * Calls that can be tracked at once (the kernel's meaning); 0: as many
+	 * as needed, the pool growing on demand up to 65,536 (or 256 MiB).
+	 */
 	int maxactive;
 	size_t data_size;
 	/* Returns not tracked because no instance was free. */

@@ -16,6 +16,14 @@ command -v objcopy >/dev/null || need+=(binutils)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v python3 >/dev/null || need+=(python3)
+# Issue 10's suites: programs as users run them (make, xargs, openssl's
+# libcrypto, a Rust program built by the test), man pages and completion.
+command -v make >/dev/null || need+=(make)
+command -v xargs >/dev/null || need+=(findutils)
+[ -e /usr/lib/x86_64-linux-gnu/libcrypto.so.3 ] || need+=(libssl3)
+[ -x /usr/bin/rustc ] || need+=(rustc)
+command -v man >/dev/null || need+=(man-db)
+[ -e /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 # The kernel VM test (tests/kernel-vm): the emulator, a static shell for the
 # guest and cpio for its initramfs. PK_SKIP_VM=1 skips that test and these.
 if [ "${PK_SKIP_VM:-0}" != 1 ]; then

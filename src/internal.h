@@ -57,6 +57,7 @@ struct pk_site {
 	struct pk_site *hnext;	 /* hash chain */
 	unsigned int nr_enabled;
 	unsigned int nr_post; /* enabled probes with a post_handler */
+	unsigned int nr_internal; /* the engine's own probes (run after the program's) */
 	int armed;
 	int optimized;		  /* the jump is in place (PK_FLAG_OPTIMIZED) */
 	int opt_queued;		  /* on the optimizer's list */
@@ -221,6 +222,9 @@ int pk_jprobe_is(const struct pk_probe *p);
 struct pk_sym_info;
 int pk_boundary_check(uintptr_t addr, const struct pk_sym_info *sym);
 void pk_boundary_release(void);
+/* core/spawn.c: posix_spawn run by the engine, its child free of probes */
+void pk_spawn_init_late(void);
+long arch_clone_vfork(int (*fn)(void *), void *arg, void *stack_top);
 
 /* core/blacklist.c */
 int pk_blacklisted(uintptr_t addr);

@@ -9,10 +9,12 @@
  * the control block for the CLI to print.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <limits.h>
 #include <link.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <linux/futex.h>
 #include <stdlib.h>
@@ -37,7 +39,11 @@ struct agent_event {
 	struct pk_probe kp;
 	struct pk_retprobe rp;
 	struct pk_event_def *def;
+	/* This process's state: the control block's, or own in a program exec'd later. */
 	struct pk_agent_event *st;
+	/* The counters every process of the trace adds to. */
+	struct pk_agent_event *shared;
+	struct pk_agent_event own;
 	struct agent_session *s;
 	unsigned int id;
 	unsigned long file_base;
@@ -51,6 +57,11 @@ struct agent_session {
 	struct agent_event *events;
 	unsigned int nevents;
 	int dead; /* detached: its handlers do nothing, the loader hooks skip it */
+	/*
+	 * A program exec'd by a traced one: the first program's results stay
+	 * in the control block; its own, where they differ, go with its records.
+	 */
+	int follower;
 	struct agent_session *next;
 };
 
@@ -198,7 +209,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 
 	if (pk_agent_busy || __atomic_load_n(&e->s->dead, __ATOMIC_ACQUIRE))
 		return;
-	__atomic_fetch_add(&e->st->hits, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&e->shared->hits, 1, __ATOMIC_RELAXED);
 	buf = thread_scratch();
 	if (!buf) {
 		pk_ring_reserve(ring, e->id, ~(size_t)0 >> 1, &res); /* counts it lost */
@@ -219,8 +230,12 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	h->ret_ip = ret_ip;
 	memcpy(h->comm, comm_cache, sizeof(h->comm));
 	h->caller[0] = 0;
-	if (is_return)
+	if (is_return) {
 		pk_sprint_symbol(h->caller, sizeof(h->caller), (const void *)ret_ip);
+	} else if (e->st != e->shared && strcmp(e->st->where, e->shared->where)) {
+		snprintf(h->caller, sizeof(h->caller), "%.63s", e->st->where);
+		h->flags |= PK_TRACE_HDR_WHERE;
+	}
 	if (pk_ring_reserve(ring, e->id, sizeof(*h) + (size_t)len, &res))
 		return; /* full: counted as lost by the ring, the program goes on */
 	copy_record(res.data, buf, sizeof(*h) + (size_t)len);
@@ -280,7 +295,7 @@ static int same_file(const char *a, const char *b)
 }
 
 /* A loaded object's path; the loader names the executable "", /proc knows it. */
-static const char *object_path(const struct dl_phdr_info *info, char *buf, size_t size)
+const char *pk_agent_object_path(const struct dl_phdr_info *info, char *buf, size_t size)
 {
 	ssize_t n;
 
@@ -297,7 +312,7 @@ static int file_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct file_query *q = arg;
 	char exe[PATH_MAX];
-	const char *name = object_path(info, exe, sizeof(exe));
+	const char *name = pk_agent_object_path(info, exe, sizeof(exe));
 	int i;
 
 	(void)size;
@@ -431,18 +446,22 @@ static void set_result(struct agent_event *e, int err)
 	}
 	e->st->error = err;
 	e->st->state = err ? PK_AGENT_FAILED : PK_AGENT_ARMED;
-	if (!err)
-		pk_sprint_symbol(e->st->where, sizeof(e->st->where),
-				 (const void *)(uintptr_t)e->st->addr);
+	if (err)
+		return;
+	pk_sprint_symbol(e->st->where, sizeof(e->st->where), (const void *)(uintptr_t)e->st->addr);
+	/* The first program never armed it: the return events' function name comes from here. */
+	if (e->st != e->shared && !e->shared->where[0])
+		memcpy(e->shared->where, e->st->where, sizeof(e->shared->where));
 }
 
 static void disarm(struct agent_event *e)
 {
 	if (e->def->flags & PK_EVF_RETURN) {
-		e->st->missed += e->rp.nmissed + e->rp.kp.nmissed;
+		__atomic_fetch_add(&e->shared->missed, e->rp.nmissed + e->rp.kp.nmissed,
+				   __ATOMIC_RELAXED);
 		pk_unregister_retprobe(&e->rp);
 	} else {
-		e->st->missed += e->kp.nmissed;
+		__atomic_fetch_add(&e->shared->missed, e->kp.nmissed, __ATOMIC_RELAXED);
 		pk_unregister_probe(&e->kp);
 	}
 }
@@ -524,18 +543,6 @@ static void unhook_loader(void)
 	pk_unregister_retprobe(&dlclose_rp);
 }
 
-static long env_fd(const char *name)
-{
-	const char *v = getenv(name);
-	char *end;
-	long fd;
-
-	if (!v || !*v)
-		return -1;
-	fd = strtol(v, &end, 10);
-	return *end || fd < 0 ? -1 : fd;
-}
-
 static void publish_ready(struct pk_agent_ctl *ctl)
 {
 	__atomic_store_n(&ctl->ready, 1, __ATOMIC_RELEASE);
@@ -555,82 +562,52 @@ static void wait_for_go(struct pk_agent_ctl *ctl)
 		_exit(127);
 }
 
-static const char *refusal(int err)
+/*
+ * Started by probekit trace (PK_ENV_TRACE: the tracer's pid, its
+ * descriptors of the control block and the ring, whether to follow exec):
+ * open both again through the tracer's /proc entries, as the kernel allows
+ * the same user, rather than inherit them: a descriptor number in the
+ * environment would outlive its descriptor (bash passes its own starting
+ * environment to the programs it execs, whatever the agent unset). The
+ * first program to arrive finds the control block not ready: its results
+ * are the ones the tracer checks before letting it run. Every program
+ * after it (exec'd by it or its children) is a follower.
+ */
+static void trace_init(void)
 {
-	switch (err) {
-	case 0: return NULL;
-	case -EINVAL: return "blacklisted: the engine runs it on the trap path";
-	case -EOPNOTSUPP: return "its first instruction can be neither relocated nor emulated";
-	case -EFAULT: return "not executable text";
-	case -EILSEQ: return "not on an instruction boundary";
-	default: return strerror(-err);
+	const char *v = getenv(PK_ENV_TRACE);
+	char path[64];
+	int pid, cn, rn, follow, cfd, rfd;
+	struct agent_session *s;
+	uint32_t ready = 1;
+
+	if (!v || sscanf(v, "%d:%d:%d:%d", &pid, &cn, &rn, &follow) != 4 || pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, cn);
+	cfd = open(path, O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, rn);
+	rfd = cfd < 0 ? -1 : open(path, O_RDWR | O_CLOEXEC);
+	if (rfd >= 0 && pread(cfd, &ready, sizeof(ready), offsetof(struct pk_agent_ctl, ready)) !=
+			    (ssize_t)sizeof(ready))
+		ready = 1;
+	if (rfd < 0 || (ready && !follow)) {
+		if (cfd >= 0)
+			close(cfd);
+		if (rfd >= 0)
+			close(rfd);
+		return;
 	}
-}
-
-static int list_one(const struct pk_sym_info *si, void *arg)
-{
-	const char *why = refusal(pk_probe_check(NULL, (void *)si->start));
-
-	fprintf(arg, "%s%s%s%s%s%s\n", si->name, si->is_exe ? "" : " [",
-		si->is_exe ? "" : si->object, si->is_exe ? "" : "]", why ? "\t# " : "",
-		why ? why : "");
-	return 0;
-}
-
-static int list_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	char exe[PATH_MAX];
-	const char *name = object_path(info, exe, sizeof(exe)), *base;
-
-	(void)size;
-	if (!name)
-		return 0;
-	base = strrchr(name, '/');
-	base = base ? base + 1 : name;
-	/* Ourselves: nothing of the agent is the program's. */
-	if (!strncmp(base, "libprobekit-agent", 17) || !strncmp(base, "linux-vdso", 10))
-		return 0;
-	pk_sym_foreach(base, list_one, arg);
-	return 0;
-}
-
-void pk_agent_list(FILE *out)
-{
 	pk_agent_busy = 1;
-	dl_iterate_phdr(list_object, out);
-}
-
-/* probekit list: every function of every loaded object, probeable or why not. */
-static void list_functions(int fd)
-{
-	FILE *out = fdopen(fd, "w");
-
-	if (!out)
-		_exit(1);
-	pk_agent_list(out);
-	fclose(out);
-	_exit(0);
+	s = pk_agent_session_start(cfd, rfd, ready != 0);
+	pk_agent_busy = 0;
+	if (s && !ready && s->ctl->ready)
+		wait_for_go(s->ctl);
 }
 
 __attribute__((constructor(101))) static void agent_init(void)
 {
-	long cfd = env_fd(PK_ENV_CTL_FD), rfd = env_fd(PK_ENV_RING_FD);
-	long lfd = env_fd(PK_ENV_LIST_FD);
-	struct agent_session *s;
-
-	if (lfd >= 0)
-		list_functions((int)lfd);
-
-	if (cfd < 0 || rfd < 0)
-		return;
-	/* Children the program starts are not traced: take ourselves out of their way. */
-	unsetenv(PK_ENV_CTL_FD);
-	unsetenv(PK_ENV_RING_FD);
-	pk_agent_busy = 1;
-	s = pk_agent_session_start((int)cfd, (int)rfd);
-	pk_agent_busy = 0;
-	if (s && s->ctl->ready)
-		wait_for_go(s->ctl);
+	pk_agent_list_functions();
+	trace_init();
 }
 
 /* A forked child keeps tracing into the same ring, under its own ids. */
@@ -654,7 +631,8 @@ static int map_ctl(struct agent_session *s, int cfd)
 	s->ctl = ctl;
 	if (ctl->magic != PK_AGENT_MAGIC || ctl->version != PK_AGENT_VERSION ||
 	    ctl->def_size != sizeof(struct pk_event_def) || ctl->nevents > PK_AGENT_MAX_EVENTS ||
-	    ctl->defs_offset < sizeof(*ctl) || ctl->defs_offset > s->ctl_size ||
+	    ctl->defs_offset < sizeof(*ctl) + (uint64_t)ctl->nevents * sizeof(ctl->ev[0]) ||
+	    ctl->defs_offset > s->ctl_size ||
 	    (s->ctl_size - ctl->defs_offset) / sizeof(struct pk_event_def) < ctl->nevents)
 		return -EBADMSG;
 	return 0;
@@ -675,7 +653,7 @@ static void session_free(struct agent_session *s)
 	s->ctl = NULL;
 }
 
-struct agent_session *pk_agent_session_start(int cfd, int rfd)
+struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 {
 	static int atfork_done;
 	struct agent_session *s = calloc(1, sizeof(*s));
@@ -692,11 +670,13 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd)
 	}
 	close(cfd);
 	ctl = s->ctl;
+	s->follower = follower;
 	pthread_mutex_lock(&session_lock);
 	if (!scratch_key_ok)
 		scratch_key_ok = pthread_key_create(&scratch_key, scratch_exit) == 0;
-	ctl->agent_pid = getpid();
-	pid_cache = ctl->agent_pid;
+	pid_cache = getpid();
+	if (!follower)
+		ctl->agent_pid = (int32_t)pid_cache;
 	if (!atfork_done)
 		pthread_atfork(NULL, NULL, after_fork);
 	atfork_done = 1;
@@ -723,7 +703,8 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd)
 
 		e->id = i;
 		e->s = s;
-		e->st = &ctl->ev[i];
+		e->shared = &ctl->ev[i];
+		e->st = follower ? &e->own : e->shared;
 		/* Our own copy: the CLI could rewrite the shared one after we checked it. */
 		e->def = malloc(sizeof(*e->def));
 		if (!e->def) {
@@ -744,7 +725,8 @@ out:
 	s->next = sessions;
 	__atomic_store_n(&sessions, s, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&session_lock);
-	publish_ready(ctl);
+	if (!follower)
+		publish_ready(ctl);
 	return s;
 }
 
@@ -799,6 +781,16 @@ int pk_agent_session_end(struct agent_session *s, int wait_ms)
 	return err;
 }
 
+unsigned int pk_agent_live_sessions(void)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&session_lock);
+	n = live_sessions;
+	pthread_mutex_unlock(&session_lock);
+	return n;
+}
+
 __attribute__((destructor)) static void agent_exit(void)
 {
 	struct agent_session *s;
@@ -806,6 +798,7 @@ __attribute__((destructor)) static void agent_exit(void)
 
 	/* Disarm before the program's text goes away, and leave the final counts. */
 	pk_agent_busy = 1;
+	pk_agent_reap_threads();
 	unhook_loader();
 	for (s = sessions; s; s = s->next) {
 		if (__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE))

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -29,6 +30,25 @@
 
 /* How long a detach waits for frames returning through the trampoline. */
 #define DETACH_WAIT_MS 2000
+
+/* Loads of the agent whose tracer died without dlclose: see pk_agent_reply. */
+static unsigned int orphans;
+
+/*
+ * The session threads run on stacks of our own, not glibc's 8 MiB default
+ * that its stack cache keeps mapped after the thread is gone: each is
+ * unmapped once its thread has been joined, by the next attach or when
+ * the agent is unloaded.
+ */
+#define STACK_SIZE  (512 << 10)
+#define MAX_THREADS 64
+static struct agent_thread {
+	pthread_t th;
+	void *stack;
+	int sock;
+	int done; /* the thread is on its way out: joining it does not wait */
+} threads[MAX_THREADS];
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int recv_cmd(int sock, char *cmd, int fds[2])
 {
@@ -85,9 +105,25 @@ static void send_list(int sock)
 	free(text);
 }
 
+void pk_agent_reap_threads(void)
+{
+	int i;
+
+	pthread_mutex_lock(&threads_lock);
+	for (i = 0; i < MAX_THREADS; i++) {
+		if (!threads[i].stack || !__atomic_load_n(&threads[i].done, __ATOMIC_ACQUIRE))
+			continue;
+		pthread_join(threads[i].th, NULL);
+		munmap(threads[i].stack, STACK_SIZE);
+		threads[i].stack = NULL;
+	}
+	pthread_mutex_unlock(&threads_lock);
+}
+
 static void *session_thread(void *arg)
 {
-	int sock = (int)(intptr_t)arg, fds[2] = {-1, -1};
+	struct agent_thread *self = arg;
+	int sock = self->sock, fds[2] = {-1, -1};
 	struct agent_session *s = NULL;
 	struct pk_agent_reply reply = {0};
 	char cmd = 0;
@@ -95,7 +131,7 @@ static void *session_thread(void *arg)
 	pk_agent_busy = 1;
 	if (!recv_cmd(sock, &cmd, fds)) {
 		if (cmd == PK_ATTACH_TRACE && fds[0] >= 0 && fds[1] >= 0)
-			s = pk_agent_session_start(fds[0], fds[1]);
+			s = pk_agent_session_start(fds[0], fds[1], 0);
 		else if (cmd == PK_ATTACH_LIST)
 			send_list(sock);
 		/* Until told to go, or until the tracer is gone: either ends it. */
@@ -105,8 +141,14 @@ static void *session_thread(void *arg)
 	reply.err = pk_agent_session_end(s, DETACH_WAIT_MS);
 	reply.pending = pk_retprobe_pending();
 	reply.tid = (int32_t)pk_sys(SYS_gettid, 0, 0, 0);
+	if (cmd != PK_ATTACH_DETACH)
+		/* The tracer is gone: its load of the agent is left to whoever leaves last. */
+		__atomic_fetch_add(&orphans, 1, __ATOMIC_RELAXED);
+	else if (!reply.err && !pk_agent_live_sessions())
+		reply.orphans = __atomic_exchange_n(&orphans, 0, __ATOMIC_RELAXED);
 	send_all(sock, &reply, sizeof(reply));
 	close(sock);
+	__atomic_store_n(&self->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -128,9 +170,10 @@ PK_API int pk_agent_attach(const char *sockname)
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
 	pthread_attr_t at;
-	pthread_t th;
+	struct agent_thread *slot = NULL;
 	sigset_t block, old;
-	int fd, err;
+	void *stack;
+	int fd, err, i;
 
 	if (n + 1 > sizeof(a.sun_path))
 		return -ENAMETOOLONG;
@@ -158,15 +201,36 @@ PK_API int pk_agent_attach(const char *sockname)
 	sigdelset(&block, SIGFPE);
 	sigdelset(&block, SIGILL);
 	pthread_sigmask(SIG_SETMASK, &block, &old);
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	err = -pthread_create(&th, &at, session_thread, (void *)(intptr_t)fd);
-	pthread_attr_destroy(&at);
+	pk_agent_reap_threads();
+	stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		close(fd);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&threads_lock);
+	for (i = 0; i < MAX_THREADS && !slot; i++)
+		if (!threads[i].stack)
+			slot = &threads[i];
+	err = slot ? 0 : -EAGAIN;
+	if (slot) {
+		slot->stack = stack;
+		slot->sock = fd;
+		slot->done = 0;
+		pthread_attr_init(&at);
+		pthread_attr_setstack(&at, stack, STACK_SIZE);
+		err = -pthread_create(&slot->th, &at, session_thread, slot);
+		pthread_attr_destroy(&at);
+		if (err)
+			slot->stack = NULL;
+	}
+	pthread_mutex_unlock(&threads_lock);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
+		munmap(stack, STACK_SIZE);
 		close(fd);
 		return err;
 	}
-	pthread_setname_np(th, "probekit-agent");
+	pthread_setname_np(slot->th, "probekit-agent");
 	return 0;
 }

@@ -13,13 +13,18 @@
 
 #include "events/events.h"
 
-#define PK_AGENT_MAGIC	    0x746b7062u /* "bpkt" */
-#define PK_AGENT_VERSION    1
-#define PK_AGENT_MAX_EVENTS 1024
+#define PK_AGENT_MAGIC	 0x746b7062u /* "bpkt" */
+#define PK_AGENT_VERSION 1
+/* The ring's event id is 16 bits. */
+#define PK_AGENT_MAX_EVENTS 65535
 
-/* Environment the CLI gives the traced program. */
-#define PK_ENV_CTL_FD  "PROBEKIT_CTL_FD"
-#define PK_ENV_RING_FD "PROBEKIT_RING_FD"
+/*
+ * Environment the CLI gives the traced program: "PID:CTL:RING:FOLLOW". The
+ * agent opens the control block and the ring as /proc/PID/fd/CTL and
+ * /proc/PID/fd/RING (PID: the tracer); with FOLLOW 1 the programs exec'd
+ * later do too.
+ */
+#define PK_ENV_TRACE "PROBEKIT_TRACE"
 /* probekit list: write the probeable functions to this fd and exit before main(). */
 #define PK_ENV_LIST_FD "PROBEKIT_LIST_FD"
 
@@ -40,7 +45,11 @@ struct pk_agent_reply {
 	int32_t err;	  /* 0: the engine was handed back, the agent can be unloaded */
 	int32_t tid;	  /* the agent's thread, gone soon after this */
 	uint32_t pending; /* frames still returning through the retprobe trampoline */
-	uint32_t pad;
+	/*
+	 * Loads of the agent by tracers that died (no detach, so no dlclose),
+	 * handed to this one, the last to leave, to dlclose as well.
+	 */
+	uint32_t orphans;
 };
 
 /* Per-event state, written by the agent. */
@@ -68,9 +77,11 @@ struct pk_agent_ctl {
 	uint32_t ready;	   /* 1 once the agent has looked at every event (futex word) */
 	uint32_t go;	   /* set by the CLI: 1 run the program, 2 give up (futex word) */
 	int32_t agent_pid;
-	uint64_t defs_offset; /* from the start of the block */
-	struct pk_agent_event ev[PK_AGENT_MAX_EVENTS];
+	uint64_t defs_offset; /* from the start of the block, after ev[nevents] */
+	struct pk_agent_event ev[];
 };
+
+#define PK_TRACE_HDR_WHERE 0x1u
 
 /* Each ring record starts with this; the event's fetched record follows. */
 struct pk_trace_hdr {
@@ -82,7 +93,12 @@ struct pk_trace_hdr {
 	uint64_t ip;	 /* the probe address, or for a return the function */
 	uint64_t ret_ip; /* return probes: where the function returned to */
 	char comm[16];
-	char caller[64]; /* return probes: ret_ip as %pS, made where the symbols are */
+	/*
+	 * Return probes: ret_ip as %pS, made where the symbols are. Entry
+	 * probes with PK_TRACE_HDR_WHERE in flags: the probe point as %pS, in
+	 * a program exec'd later where it is not the control block's.
+	 */
+	char caller[64];
 };
 
 #endif /* PK_AGENT_PROTO_H */

@@ -229,8 +229,9 @@ static int check_dynamic(struct pk_attach *a)
 	if (!m.has_ld) {
 		fprintf(stderr,
 			"%s: process %d is statically linked: there is no loader in it to load "
-			"the agent with; probekit can only trace dynamically linked programs\n",
-			a->who, (int)a->pid);
+			"the agent with; the kernel's uprobes can trace it: probekit trace "
+			"--kernel 'p /proc/%d/exe:main' (any function of it)\n",
+			a->who, (int)a->pid, (int)a->pid);
 		return -ENOEXEC;
 	}
 	return 0;
@@ -657,10 +658,13 @@ int pk_attach_close(struct pk_attach *a)
 	if (a->handle && a->dlclose_at && pk_attach_alive(a)) {
 		struct pk_inject in;
 		unsigned long arg = a->handle, ret = 0;
+		uint32_t i;
 
 		err = borrow_thread(a, &in);
 		if (!err) {
-			err = call(a, &in, a->dlclose_at, &arg, 1, &ret, "dlclose()");
+			/* Ours, and those of tracers that were killed before they could. */
+			for (i = 0; !err && !ret && i <= reply.orphans; i++)
+				err = call(a, &in, a->dlclose_at, &arg, 1, &ret, "dlclose()");
 			pk_inject_detach(&in);
 		}
 		if (!err && ret)

@@ -2,7 +2,9 @@
 #ifndef PK_CLI_H
 #define PK_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #ifndef PK_VERSION
 #define PK_VERSION "0.1.0"
@@ -23,6 +25,29 @@ int pk_wants_kernel(int argc, char **argv);
  * NULL: names only), printed on @out. The texts are cut up. Returns how many.
  */
 int pk_klist_print(char *funcs, char *blacklist, char *kallsyms, const char *glob, FILE *out);
+/*
+ * getopt_long over the words before "--", options and other words mixed:
+ * returns an option's letter, 1 for any other word (a definition, in
+ * optarg; "-:EVENT" too), '?' for a bad option, and -1 at the end, with
+ * *cmd pointing after a "--" (or NULL). @optstring without '+' or '-'.
+ */
+int pk_cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,
+		  char ***cmd);
+/*
+ * Start @cmd (execvp) in a child; with @gate, the child waits before exec
+ * until pk_cmd_open_gate(@gate). The child's pid, or -1.
+ */
+pid_t pk_cmd_start(char **cmd, int *gate);
+void pk_cmd_open_gate(int *gate);
+/* Has @child exited? It is left a zombie, so that /proc still names it. */
+int pk_cmd_exited(pid_t child);
+/*
+ * hints.c, for a definition that found nothing in process @pid: the names
+ * nearest to @symbol (in @object, or in every object when ""), or that
+ * the objects have no symbols; the objects loaded instead of @object.
+ */
+void pk_cli_hint_symbol(pid_t pid, const char *object, const char *symbol);
+void pk_cli_hint_object(pid_t pid, const char *object);
 /* Takes "--kernel" out of @argv (up to a "--"); returns the new argc. */
 int pk_drop_kernel_flag(int argc, char **argv);
 

@@ -75,6 +75,9 @@ struct ktrace {
 	size_t cappend;
 	char *jbuf; /* JSON arguments of one event */
 	size_t jcap;
+	int tree;    /* --tree: only the command's processes */
+	pid_t child; /* with --tree, started before the events are on */
+	int gate;    /* and held until then: its end of the pipe, or -1 */
 };
 
 static void ktrace_usage(FILE *f)
@@ -102,6 +105,8 @@ static void ktrace_usage(FILE *f)
 		"      --buffer-size N  the instance's buffer_size_kb (KiB per CPU)\n"
 		"      --filter 'EVENT: EXPR'  the kernel's event filter, written to EVENT's\n"
 		"                     filter file in the instance; may be repeated\n"
+		"      --tree         only the events of COMMAND's processes: it and every\n"
+		"                     process it forks (set_event_pid, event-fork), as perf\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"The per-event profile (hits, missed, lost) goes to standard error at the end.\n");
@@ -266,7 +271,7 @@ static int drop_defs(struct ktrace *kt, const char *line)
 	struct pk_event_def *pd = malloc(sizeof(*pd));
 	struct pk_event_error err;
 	char report[PK_EV_MAX_LINE * 2 + 256];
-	unsigned int i;
+	unsigned int i, before = kt->ndefs;
 
 	if (!pd)
 		return -ENOMEM;
@@ -277,8 +282,7 @@ static int drop_defs(struct ktrace *kt, const char *line)
 		return -EINVAL;
 	}
 	for (i = 0; i < kt->ndefs; i++) {
-		if ((pd->group[0] && strcmp(kt->defs[i].group, pd->group)) ||
-		    (pd->event[0] && strcmp(kt->defs[i].event, pd->event)))
+		if (!pk_cli_deletes(pd->group, pd->event, kt->defs[i].group, kt->defs[i].event))
 			continue;
 		free_def(&kt->defs[i]);
 		memmove(&kt->defs[i], &kt->defs[i + 1], (kt->ndefs - i - 1) * sizeof(*kt->defs));
@@ -286,7 +290,7 @@ static int drop_defs(struct ktrace *kt, const char *line)
 		i--;
 	}
 	free(pd);
-	return 0;
+	return kt->ndefs < before ? 0 : pk_cli_no_such_event(line);
 }
 
 /*
@@ -1068,21 +1072,23 @@ static void print_kprofile(struct ktrace *kt, long long lost)
 
 /* ---- the run ---- */
 
-static int parse_kopts(struct ktrace *kt, int argc, char **argv, int *first)
+static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 {
 	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'F'},
-	    {"buffer-size", required_argument, NULL, 'B'},
-	    {"filter", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'F'}, {"buffer-size", required_argument, NULL, 'B'},
+	    {"filter", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+	    {"tree", no_argument, NULL, 'T'},	      {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:o:d:h", longopts, NULL)) != -1) {
+	while ((c = pk_cli_getopt(argc, argv, "e:o:d:h", longopts, cmd)) != -1) {
 		switch (c) {
+		case 'T': kt->tree = 1; break;
+		case 1:
+			if (add_kdef(kt, optarg))
+				return -EINVAL;
+			break;
 		case 'e':
 			err = read_kdef_file(kt, optarg);
 			if (err)
@@ -1111,35 +1117,7 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, int *first)
 		default: ktrace_usage(stderr); return -EINVAL;
 		}
 	}
-	*first = optind;
 	return 0;
-}
-
-static pid_t start_command(char **cmd)
-{
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(cmd[0], cmd);
-		fprintf(stderr, "probekit trace: %s: %s\n", cmd[0], strerror(errno));
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Has @child exited? It is left a zombie, so that /proc still names it (see on_line()). */
-static int has_exited(pid_t child)
-{
-	siginfo_t si;
-
-	si.si_pid = 0;
-	return !waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) && si.si_pid == child;
 }
 
 /*
@@ -1152,8 +1130,11 @@ static pid_t run(struct ktrace *kt, char **cmd)
 	double deadline = kt->duration > 0 ? pk_now_s() + kt->duration : 0;
 	pid_t child = 0;
 
-	if (cmd) {
-		child = start_command(cmd);
+	if (kt->gate >= 0) {
+		child = kt->child;
+		pk_cmd_open_gate(&kt->gate);
+	} else if (cmd) {
+		child = pk_cmd_start(cmd, NULL);
 		if (child < 0) {
 			perror("probekit trace: fork");
 			return -1;
@@ -1162,7 +1143,7 @@ static pid_t run(struct ktrace *kt, char **cmd)
 	for (;;) {
 		poll(&pfd, 1, 100);
 		drain(kt);
-		if (child > 0 && has_exited(child))
+		if (child > 0 && pk_cmd_exited(child))
 			return child;
 		if (pk_cli_stop || (deadline && pk_now_s() >= deadline))
 			break;
@@ -1171,7 +1152,7 @@ static pid_t run(struct ktrace *kt, char **cmd)
 		/* As the user-space tracer: SIGINT passed on, -d ends it, SIGKILL after a while. */
 		kill(child, pk_cli_stop ? SIGINT : SIGTERM);
 		deadline = pk_now_s() + STOP_GRACE_S;
-		while (!has_exited(child)) {
+		while (!pk_cmd_exited(child)) {
 			if (pk_now_s() > deadline) {
 				kill(child, SIGKILL);
 				break;
@@ -1183,25 +1164,34 @@ static pid_t run(struct ktrace *kt, char **cmd)
 	return child;
 }
 
+/*
+ * --tree: the command is started held at a gate, and the instance records
+ * only its pid and, through event-fork, every process it forks, as perf
+ * keeps to its command. The events are enabled after this.
+ */
+static int keep_tree(struct ktrace *kt, char **cmd)
+{
+	char v[32];
+
+	kt->child = pk_cmd_start(cmd, &kt->gate);
+	if (kt->child < 0) {
+		perror("probekit trace: fork");
+		return -1;
+	}
+	snprintf(v, sizeof(v), "%d", (int)kt->child);
+	if (inst_set(kt, "set_event_pid", v, 0) || inst_set(kt, "options/event-fork", "1", 0)) {
+		kill(kt->child, SIGKILL);
+		waitpid(kt->child, NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
 /* Parses the command line into @kt; 0, or the exit status for a bad one. */
 static int parse_kcmd(struct ktrace *kt, int argc, char **argv, char ***cmd)
 {
-	int i, first;
-
-	*cmd = NULL;
-	if (parse_kopts(kt, argc, argv, &first))
+	if (parse_kopts(kt, argc, argv, cmd))
 		return 2;
-	/* getopt eats a "--" that comes right after the options. */
-	if (first > 1 && !strcmp(argv[first - 1], "--"))
-		*cmd = &argv[first];
-	for (i = first; !*cmd && i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			*cmd = &argv[i + 1];
-			break;
-		}
-		if (add_kdef(kt, argv[i]))
-			return 2;
-	}
 	if (*cmd && !(*cmd)[0])
 		*cmd = NULL;
 	if (!kt->ndefs) {
@@ -1214,7 +1204,7 @@ static int parse_kcmd(struct ktrace *kt, int argc, char **argv, char ***cmd)
 
 int cmd_trace_kernel(int argc, char **argv)
 {
-	struct ktrace kt = {.state_fd = -1, .pipe_fd = -1};
+	struct ktrace kt = {.state_fd = -1, .pipe_fd = -1, .gate = -1};
 	char **cmd = NULL;
 	int i, err, status = 0, rc;
 	long long lost;
@@ -1291,6 +1281,10 @@ int cmd_trace_kernel(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (kt.tree && cmd && keep_tree(&kt, cmd)) {
+		rc = 1;
+		goto out;
+	}
 	if (enable_events(&kt, "1")) {
 		rc = 1;
 		goto out;
@@ -1315,6 +1309,11 @@ int cmd_trace_kernel(int argc, char **argv)
 	else
 		rc = WEXITSTATUS(status);
 out:
+	if (kt.gate >= 0) {
+		/* Never let the held command run untraced. */
+		kill(kt.child, SIGKILL);
+		waitpid(kt.child, NULL, 0);
+	}
 	cleanup(&kt);
 	if (kt.out && kt.out != stdout)
 		fclose(kt.out);

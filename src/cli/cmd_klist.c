@@ -180,12 +180,20 @@ int pk_klist_print(char *funcs, char *blacklist, char *kallsyms, const char *glo
 int cmd_list_kernel(int argc, char **argv)
 {
 	char *funcs = NULL, *bl = NULL, *ksyms = NULL;
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
 	const char *glob = NULL;
+	char **cmd;
 	int c, err, debugfs, shown = 0;
 
 	argc = pk_drop_kernel_flag(argc, argv);
-	optind = 1;
-	while ((c = getopt(argc, argv, "+h")) != -1) {
+	while ((c = pk_cli_getopt(argc, argv, "h", longopts, &cmd)) != -1) {
+		if (c == 1 && !glob) {
+			glob = optarg;
+			continue;
+		}
 		if (c == 'h') {
 			klist_usage(stdout);
 			return 0;
@@ -193,8 +201,6 @@ int cmd_list_kernel(int argc, char **argv)
 		klist_usage(stderr);
 		return 2;
 	}
-	if (optind < argc)
-		glob = argv[optind];
 	err = pk_tracefs_mount();
 	if (err) {
 		fprintf(stderr, "probekit list: cannot mount tracefs at %s: %s\n", PK_TRACEFS,

@@ -96,20 +96,42 @@ static void print_offset(const char *file, const char *name, const char *line)
 		printf("%s 0x%llx%s", name, (unsigned long long)off, line + strlen(name));
 }
 
+static int count_one(const char *name, void *arg)
+{
+	(void)name;
+	++*(long *)arg;
+	return 0;
+}
+
 int cmd_list(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
 	char agent[PATH_MAX], preload[2 * PATH_MAX + 2], fdbuf[16], line[4096];
 	const char *file = NULL, *glob = NULL, *only = NULL;
 	char *true_argv[] = {"/bin/true", NULL}, **cmd = NULL;
 	int c, pfd[2], status, shown = 0, offsets = 0;
+	long nsyms = 0;
 	FILE *in;
 	pid_t pid = 0;
 	char *end;
 
 	if (pk_wants_kernel(argc, argv))
 		return cmd_list_kernel(argc, argv);
-	while ((c = getopt(argc, argv, "+x:p:oh")) != -1) {
+	while ((c = pk_cli_getopt(argc, argv, "x:p:oh", longopts, &cmd)) != -1) {
 		switch (c) {
+		case 1:
+			if (glob) {
+				fprintf(stderr,
+					"probekit list: one GLOB only ('%s' and '%s'); a command "
+					"goes after '--'\n",
+					glob, optarg);
+				return 2;
+			}
+			glob = optarg;
+			break;
 		case 'x': file = optarg; break;
 		case 'o': offsets = 1; break;
 		case 'p':
@@ -122,16 +144,6 @@ int cmd_list(int argc, char **argv)
 		case 'h': list_usage(stdout); return 0;
 		default: list_usage(stderr); return 2;
 		}
-	}
-	/* getopt eats a "--" that comes right after the options. */
-	if (optind > 1 && !strcmp(argv[optind - 1], "--"))
-		cmd = &argv[optind];
-	for (; !cmd && optind < argc; optind++) {
-		if (!strcmp(argv[optind], "--")) {
-			cmd = &argv[optind + 1];
-			break;
-		}
-		glob = argv[optind];
 	}
 	if (pid)
 		return list_process(pid, glob);
@@ -198,5 +210,13 @@ int cmd_list(int argc, char **argv)
 			WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		return 1;
 	}
+	if (!shown && file && !pk_sym_file_foreach(file, count_one, &nsyms) && !nsyms)
+		fprintf(stderr,
+			"probekit list: %s has no symbol table (stripped): no function has a name "
+			"to list; probe it by file offset, as in 'p %s:0x1139' (objdump -d shows "
+			"them), or install its debug symbols\n",
+			file, file);
+	else if (!shown && glob)
+		fprintf(stderr, "probekit list: no function matches '%s'\n", glob);
 	return shown ? 0 : 1;
 }

@@ -20,44 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/proto.h"
-#include "cli/attach.h"
 #include "cli/cli.h"
-#include "cli/filter.h"
 #include "cli/output.h"
-#include "events/events.h"
-#include "ring/ring.h"
-#include "sym/sym.h"
-
-struct trace_opts {
-	const char *out;
-	int json;
-	double duration;
-	size_t buffer_size;
-	pid_t pid; /* -p: attach to this process instead of starting one */
-};
-
-struct trace {
-	struct trace_opts o;
-	FILE *out;
-	struct pk_event_def *defs;
-	char **lines;
-	struct pk_filter **filters; /* per event, NULL: everything passes */
-	const char **filter_args;
-	unsigned int nfilter_args;
-	unsigned long long *filtered;
-	unsigned int ndefs;
-	struct pk_agent_ctl *ctl;
-	size_t ctl_size;
-	int ctl_fd;
-	struct pk_ring ring;
-	pid_t child;
-	struct pk_attach att;	  /* -p */
-	struct pk_sym_proc *syms; /* the program's symbols, for the symbol type */
-	int early_status;	  /* the program's status if it ended before the agent answered */
-	char *line_buf;
-	size_t line_cap;
-};
+#include "cli/trace.h"
 
 static void trace_usage(FILE *f)
 {
@@ -78,6 +43,8 @@ static void trace_usage(FILE *f)
 		"                     the process exiting) every probe is removed, the agent\n"
 		"                     unloaded, and the process goes on as it was\n"
 		"  -d SECONDS         stop after SECONDS (a started program is then terminated)\n"
+		"      --first-only   trace COMMAND's program only, not the programs it and\n"
+		"                     its children exec (its forks are traced either way)\n"
 		"      --buffer-size N  ring size in KiB (default 4096); events that do not\n"
 		"                     fit are dropped and counted as lost, never waited for\n"
 		"      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
@@ -86,8 +53,36 @@ static void trace_usage(FILE *f)
 		"                     instead ('probekit trace --kernel -h' says more)\n"
 		"  -h, --help         this text\n"
 		"\n"
+		"Every program COMMAND and its descendants exec is traced (each with its own\n"
+		"pid and comm), and the trace ends when all of them have ended (or at\n"
+		"Ctrl-C, -d). Definitions on an object a program does not load wait for it.\n"
 		"The per-event profile (hits, missed, lost) goes to standard error at the end;\n"
 		"the exit status is the program's (with -p: 0, or 1 if detaching failed).\n");
+}
+
+/* Room for twice as many definitions. */
+static int grow(struct trace *t)
+{
+	unsigned int cap = t->cap ? 2 * t->cap : 64;
+	struct pk_event_def *defs = realloc(t->defs, cap * sizeof(*defs));
+	char **lines = defs ? realloc(t->lines, cap * sizeof(*lines)) : NULL;
+	struct pk_filter **filters = lines ? realloc(t->filters, cap * sizeof(*filters)) : NULL;
+	unsigned long long *filtered =
+	    filters ? realloc(t->filtered, cap * sizeof(*filtered)) : NULL;
+
+	if (defs)
+		t->defs = defs;
+	if (lines)
+		t->lines = lines;
+	if (filters)
+		t->filters = filters;
+	if (!filtered)
+		return -ENOMEM;
+	t->filtered = filtered;
+	memset(t->filters + t->cap, 0, (cap - t->cap) * sizeof(*filters));
+	memset(t->filtered + t->cap, 0, (cap - t->cap) * sizeof(*filtered));
+	t->cap = cap;
+	return 0;
 }
 
 static int add_def(struct trace *t, const char *line)
@@ -98,20 +93,36 @@ static int add_def(struct trace *t, const char *line)
 	unsigned int i;
 
 	if (t->ndefs == PK_AGENT_MAX_EVENTS) {
-		fprintf(stderr, "probekit trace: more than %d definitions\n", PK_AGENT_MAX_EVENTS);
+		fprintf(stderr,
+			"probekit trace: more than %d definitions (the ring's event ids are 16 "
+			"bits): split the trace\n",
+			PK_AGENT_MAX_EVENTS);
 		return -E2BIG;
 	}
+	if (t->ndefs == t->cap && grow(t))
+		return -ENOMEM;
 	d = &t->defs[t->ndefs];
 	if (pk_event_parse(d, line, &err)) {
 		pk_event_error_print(&err, report, sizeof(report));
 		fputs(report, stderr);
 		return -EINVAL;
 	}
+	if (pk_cli_is_wildcard(d) && !t->expanding) {
+		char **w = realloc(t->wild, (t->nwild + 1) * sizeof(*w));
+
+		if (!w || !(w[t->nwild] = strdup(line)))
+			return -ENOMEM;
+		t->wild = w;
+		t->nwild++;
+		return 0;
+	}
 	if (d->kind == '-') {
+		unsigned int before = t->ndefs;
+
 		/* Deletes an event defined earlier in the same list, as in kprobe_events. */
 		for (i = 0; i < t->ndefs; i++) {
-			if (!strcmp(t->defs[i].group, d->group) &&
-			    (!d->event[0] || !strcmp(t->defs[i].event, d->event))) {
+			if (pk_cli_deletes(d->group, d->event, t->defs[i].group,
+					   t->defs[i].event)) {
 				memmove(&t->defs[i], &t->defs[i + 1],
 					(t->ndefs - i - 1) * sizeof(*t->defs));
 				free(t->lines[i]);
@@ -121,7 +132,7 @@ static int add_def(struct trace *t, const char *line)
 				i--;
 			}
 		}
-		return 0;
+		return t->ndefs < before ? 0 : pk_cli_no_such_event(line);
 	}
 	for (i = 0; i < t->ndefs; i++) {
 		if (!strcmp(t->defs[i].group, d->group) && !strcmp(t->defs[i].event, d->event)) {
@@ -186,7 +197,8 @@ static int read_def_file(struct trace *t, const char *path)
 
 static int make_ctl(struct trace *t)
 {
-	size_t defs_off = (sizeof(*t->ctl) + 4095) & ~(size_t)4095;
+	size_t defs_off =
+	    (sizeof(*t->ctl) + t->ndefs * sizeof(t->ctl->ev[0]) + 4095) & ~(size_t)4095;
 
 	t->ctl_size = defs_off + (size_t)t->ndefs * sizeof(struct pk_event_def);
 	t->ctl_fd = memfd_create("probekit-ctl", MFD_CLOEXEC);
@@ -204,103 +216,6 @@ static int make_ctl(struct trace *t)
 	return 0;
 }
 
-static void start_child(struct trace *t, char **cmd)
-{
-	char agent[PATH_MAX], fdbuf[16], *preload;
-	const char *old = getenv("LD_PRELOAD");
-	int rfd = pk_ring_fd(&t->ring);
-
-	pk_agent_path(agent, sizeof(agent));
-	if (access(agent, R_OK)) {
-		fprintf(stderr, "probekit trace: the agent %s is missing: %s\n", agent,
-			strerror(errno));
-		_exit(127);
-	}
-	/* The descriptors the agent reads must survive exec. */
-	fcntl(t->ctl_fd, F_SETFD, 0);
-	fcntl(rfd, F_SETFD, 0);
-	snprintf(fdbuf, sizeof(fdbuf), "%d", t->ctl_fd);
-	setenv(PK_ENV_CTL_FD, fdbuf, 1);
-	snprintf(fdbuf, sizeof(fdbuf), "%d", rfd);
-	setenv(PK_ENV_RING_FD, fdbuf, 1);
-	if (old && *old) {
-		preload = malloc(strlen(agent) + strlen(old) + 2);
-		sprintf(preload, "%s:%s", agent, old);
-		setenv("LD_PRELOAD", preload, 1);
-	} else {
-		setenv("LD_PRELOAD", agent, 1);
-	}
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	execvp(cmd[0], cmd);
-	fprintf(stderr, "probekit trace: %s: %s\n", cmd[0], strerror(errno));
-	_exit(127);
-}
-
-/* Wait until the agent armed everything, or the program died trying. */
-static int wait_ready(struct trace *t)
-{
-	struct timespec ts = {0, 100000000};
-	int i, status;
-
-	for (i = 0; i < 300; i++) {
-		if (__atomic_load_n(&t->ctl->ready, __ATOMIC_ACQUIRE))
-			return 0;
-		if (t->o.pid && !pk_attach_alive(&t->att)) {
-			fprintf(stderr, "probekit trace: process %d exited\n", (int)t->o.pid);
-			return -ESRCH;
-		}
-		if (!t->o.pid && waitpid(t->child, &status, WNOHANG) == t->child) {
-			t->child = -1;
-			t->early_status = status;
-			/* 127: exec failed and said why already. */
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 127)
-				fprintf(stderr,
-					"probekit trace: the program exited before the agent "
-					"started (a static program cannot be preloaded)\n");
-			return -ECHILD;
-		}
-		syscall(SYS_futex, &t->ctl->ready, FUTEX_WAIT, 0, &ts, NULL, 0);
-	}
-	fprintf(stderr, "probekit trace: the agent did not answer in 30 s\n");
-	return -ETIMEDOUT;
-}
-
-static int report_refusals(struct trace *t)
-{
-	char report[PK_EV_MAX_LINE * 2 + 256];
-	unsigned int i;
-	int bad = 0;
-
-	for (i = 0; i < t->ndefs; i++) {
-		const struct pk_agent_event *ev = &t->ctl->ev[i];
-		struct pk_event_error err;
-		enum pk_ev_err cause;
-
-		if (ev->state == PK_AGENT_ARMED)
-			continue;
-		if (ev->state == PK_AGENT_DEFERRED) {
-			fprintf(stderr, "probekit trace: %s/%s waits for %s to be loaded\n",
-				t->defs[i].group, t->defs[i].event,
-				pk_event_str(&t->defs[i], t->defs[i].object));
-			continue;
-		}
-		bad++;
-		cause = pk_event_register_cause(ev->error);
-		if (cause == PK_EVERR_NONE) {
-			fprintf(stderr, "probekit trace: %s: %s\n", t->lines[i],
-				strerror(-ev->error));
-			continue;
-		}
-		pk_event_error_set(&err, t->lines[i], cause, 1, 0);
-		pk_event_error_print(&err, report, sizeof(report));
-		fputs(report, stderr);
-		if (ev->error != -ENOENT && ev->error != -EILSEQ)
-			fprintf(stderr, "  (%s)\n", strerror(-ev->error));
-	}
-	return bad;
-}
-
 /* The symbol type: %pS of an address of the traced program, with its symbols. */
 static int symbolize(void *ctx, char *buf, size_t size, unsigned long addr)
 {
@@ -312,7 +227,7 @@ static int symbolize(void *ctx, char *buf, size_t size, unsigned long addr)
 	return pk_sym_proc_sprint(t->syms, buf, size, addr);
 }
 
-static int on_record(unsigned int id, const void *data, size_t len, void *arg)
+int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 {
 	struct trace *t = arg;
 	struct pk_event_fmt fmt = {.symbolize = symbolize, .ctx = t};
@@ -340,6 +255,9 @@ static int on_record(unsigned int id, const void *data, size_t len, void *arg)
 		snprintf(func, sizeof(func), "%s", t->ctl->ev[id].where);
 		func[strcspn(func, "+")] = 0;
 		snprintf(where, sizeof(where), "%s <- %s", caller, func);
+	} else if (h->flags & PK_TRACE_HDR_WHERE) {
+		/* A program exec'd later, where the probe point is another. */
+		snprintf(where, sizeof(where), "%.*s", (int)sizeof(h->caller), h->caller);
 	} else {
 		snprintf(where, sizeof(where), "%s", t->ctl->ev[id].where);
 	}
@@ -402,28 +320,30 @@ static void print_profile(struct trace *t)
 	}
 }
 
-static int parse_opts(struct trace *t, int argc, char **argv, int *first_def)
+static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 {
 	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'F'},
-	    {"buffer-size", required_argument, NULL, 'B'},
-	    {"filter", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'F'}, {"buffer-size", required_argument, NULL, 'B'},
+	    {"filter", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+	    {"first-only", no_argument, NULL, '1'},   {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c, err;
 
 	t->o.buffer_size = 4096 * 1024;
-	/* '+': stop at the first definition, so that "p:..." is never taken for options. */
-	while ((c = getopt_long(argc, argv, "+e:o:d:p:h", longopts, NULL)) != -1) {
+	while ((c = pk_cli_getopt(argc, argv, "e:o:d:p:h", longopts, cmd)) != -1) {
 		switch (c) {
+		case 1:
+			if (add_def(t, optarg))
+				return -EINVAL;
+			break;
 		case 'e':
 			err = read_def_file(t, optarg);
 			if (err)
 				return err;
 			break;
 		case 'o': t->o.out = optarg; break;
+		case '1': t->o.first_only = 1; break;
 		case 'p':
 			t->o.pid = (pid_t)strtol(optarg, &end, 10);
 			if (*end || t->o.pid <= 0) {
@@ -455,147 +375,82 @@ static int parse_opts(struct trace *t, int argc, char **argv, int *first_def)
 		default: trace_usage(stderr); return -EINVAL;
 		}
 	}
-	*first_def = optind;
 	return 0;
 }
 
-/* Until the program ends, Ctrl-C or -d: print what the ring brings. Return: 1 if it ended. */
-static int stream(struct trace *t, int *status)
+/* The program's file: COMMAND's, found as execvp() finds it, or the attached process's. */
+static void program_file(const struct trace *t, char **cmd, char *buf, size_t size)
 {
-	double deadline = t->o.duration > 0 ? pk_now_s() + t->o.duration : 0;
-	int seen = 0;
+	const char *path = getenv("PATH");
+	char link[64];
+	ssize_t n;
 
-	/* The first event wakes us at once; then one wake-up per quarter ring, not per record. */
-	pk_ring_set_watermark(&t->ring, 0);
-	for (;;) {
-		pk_ring_wait(&t->ring, 100);
-		if (pk_ring_consume(&t->ring, on_record, t, 2000000000ull) > 0 && !seen++)
-			pk_ring_set_watermark(&t->ring, t->o.buffer_size / 4);
-		fflush(t->out);
-		if (t->o.pid ? !pk_attach_alive(&t->att)
-			     : waitpid(t->child, status, WNOHANG) == t->child)
-			return 1;
-		if (pk_cli_stop || (deadline && pk_now_s() >= deadline))
-			return 0;
+	buf[0] = 0;
+	if (t->o.pid) {
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)t->o.pid);
+		n = readlink(link, buf, size - 1);
+		buf[n > 0 ? n : 0] = 0;
+		return;
 	}
+	if (!cmd || !cmd[0])
+		return;
+	if (strchr(cmd[0], '/')) {
+		snprintf(buf, size, "%s", cmd[0]);
+		return;
+	}
+	while (path && *path) {
+		size_t l = strcspn(path, ":");
+
+		snprintf(buf, size, "%.*s/%s", (int)l, path, cmd[0]);
+		if (!access(buf, X_OK))
+			return;
+		path += l + (path[l] == ':');
+	}
+	buf[0] = 0;
 }
 
-static void stop_child(struct trace *t, int *status)
+static int add_expanded(struct trace *t, const char *line)
 {
-	double deadline;
-
-	/*
-	 * Ctrl-C: the program had it too from the terminal, but not when
-	 * only the tracer was signalled; -d ends it with SIGTERM. A
-	 * program that ignores the signal gets SIGKILL after 5 s.
-	 */
-	kill(t->child, pk_cli_stop ? SIGINT : SIGTERM);
-	deadline = pk_now_s() + 5;
-	while (waitpid(t->child, status, WNOHANG) != t->child) {
-		if (pk_now_s() > deadline) {
-			kill(t->child, SIGKILL);
-			waitpid(t->child, status, 0);
-			break;
-		}
-		pk_ring_consume(&t->ring, on_record, t, 2000000000ull);
-		usleep(10000);
-	}
+	return add_def(t, line);
 }
 
-/* Start the program with the agent preloaded; 0 once it is armed, else the exit status. */
-static int launch(struct trace *t, char **cmd)
+static int expand_wildcards(struct trace *t, char **cmd)
 {
-	fflush(NULL);
-	t->child = fork();
-	if (t->child < 0) {
-		perror("probekit trace: fork");
-		return 1;
-	}
-	if (t->child == 0)
-		start_child(t, cmd);
-	if (wait_ready(t)) {
-		if (t->child > 0) {
-			kill(t->child, SIGKILL);
-			waitpid(t->child, NULL, 0);
-			return 1;
-		}
-		return WIFEXITED(t->early_status) && WEXITSTATUS(t->early_status) == 127 ? 127 : 1;
-	}
-	if (report_refusals(t)) {
-		__atomic_store_n(&t->ctl->go, 2, __ATOMIC_RELEASE);
-		syscall(SYS_futex, &t->ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
-		waitpid(t->child, NULL, 0);
-		return 1;
-	}
-	/* Before main(): the program and the libraries it starts with are mapped. */
-	t->syms = pk_sym_proc_open(t->child);
-	__atomic_store_n(&t->ctl->go, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &t->ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
-	return 0;
-}
+	struct pk_event_def *d = malloc(sizeof(*d));
+	struct pk_event_error err;
+	char exe[PATH_MAX];
+	unsigned int i;
+	int ret = 0;
 
-/* -p: load the agent into the process and hand it the definitions. */
-static int attach(struct trace *t)
-{
-	if (pk_attach_open(&t->att, t->o.pid, "probekit trace")) {
-		pk_attach_close(&t->att);
-		return 1;
-	}
-	if (pk_attach_send(&t->att, PK_ATTACH_TRACE, t->ctl_fd, pk_ring_fd(&t->ring))) {
-		fprintf(stderr, "probekit trace: the agent in process %d hung up\n", (int)t->o.pid);
-		pk_attach_close(&t->att);
-		return 1;
-	}
-	if (wait_ready(t) || report_refusals(t)) {
-		pk_attach_close(&t->att);
-		return 1;
-	}
-	fprintf(stderr, "probekit trace: attached to process %d in %.1f ms, %u probes armed\n",
-		(int)t->o.pid, (pk_now_s() - t->att.t_start) * 1000, t->ndefs);
-	return 0;
-}
-
-static int detach(struct trace *t)
-{
-	int err = pk_attach_close(&t->att);
-
-	if (!err)
-		fprintf(stderr, "probekit trace: detached from process %d in %.1f ms%s\n",
-			(int)t->o.pid, (t->att.t_detached - t->att.t_detach) * 1000,
-			t->att.unloaded ? ", the agent unloaded"
-					: ", the agent stays loaded for another tracer");
-	return err ? 1 : 0;
+	if (!d)
+		return -ENOMEM;
+	program_file(t, cmd, exe, sizeof(exe));
+	t->expanding = 1;
+	for (i = 0; !ret && i < t->nwild; i++)
+		ret = pk_event_parse(d, t->wild[i], &err)
+			  ?: pk_cli_expand_wildcard(t, t->wild[i], d, exe[0] ? exe : NULL,
+						    add_expanded);
+	t->expanding = 0;
+	free(d);
+	return ret;
 }
 
 int cmd_trace(int argc, char **argv)
 {
 	struct trace t;
-	int i, first, status = 0, err, exited, ret = 0;
+	int i, status = 0, err, exited, ret = 0;
 	char **cmd = NULL;
 
 	if (pk_wants_kernel(argc, argv))
 		return cmd_trace_kernel(argc, argv);
 	memset(&t, 0, sizeof(t));
-	t.defs = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.defs));
-	t.lines = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.lines));
-	t.filters = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.filters));
-	t.filtered = calloc(PK_AGENT_MAX_EVENTS, sizeof(*t.filtered));
 	t.filter_args = calloc((size_t)argc + 1, sizeof(*t.filter_args));
-	if (!t.defs || !t.lines || !t.filters || !t.filtered || !t.filter_args)
+	if (!t.filter_args || grow(&t))
 		return 1;
-	if (parse_opts(&t, argc, argv, &first))
+	if (parse_opts(&t, argc, argv, &cmd))
 		return 2;
-	/* getopt eats a "--" that comes right after the options. */
-	if (first > 1 && !strcmp(argv[first - 1], "--"))
-		cmd = &argv[first];
-	for (i = first; !cmd && i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			cmd = &argv[i + 1];
-			break;
-		}
-		if (add_def(&t, argv[i]))
-			return 2;
-	}
+	if (t.nwild && expand_wildcards(&t, cmd))
+		return 2;
 	if (t.o.pid && cmd) {
 		fprintf(stderr, "probekit trace: -p PID and a command exclude each other\n");
 		return 2;
@@ -630,18 +485,23 @@ int cmd_trace(int argc, char **argv)
 	t.line_cap = 4096;
 	t.line_buf = malloc(t.line_cap);
 	pk_cli_catch_signals(0);
-	err = t.o.pid ? attach(&t) : launch(&t, cmd);
+	err = t.o.pid ? pk_trace_attach(&t) : pk_trace_launch(&t, cmd);
 	if (err)
 		return err;
-	exited = stream(&t, &status);
+	exited = pk_trace_stream(&t, &status);
 	if (t.o.pid)
-		ret = exited ? 0 : detach(&t);
+		ret = exited ? 0 : pk_trace_detach(&t);
 	else if (!exited)
-		stop_child(&t, &status);
+		pk_trace_stop_child(&t, &status);
 	/* Whatever is still uncommitted will never be: its writer is gone (or disarmed). */
-	pk_ring_consume(&t.ring, on_record, &t, 0);
+	pk_ring_consume(&t.ring, pk_trace_on_record, &t, 0);
 	fflush(t.out);
 	print_profile(&t);
+	for (i = 0; i < (int)t.ndefs; i++)
+		if (t.ctl->ev[i].state == PK_AGENT_DEFERRED && !t.ctl->ev[i].hits)
+			fprintf(stderr, "probekit trace: %s/%s never fired: no process loaded %s\n",
+				t.defs[i].group, t.defs[i].event,
+				pk_event_str(&t.defs[i], t.defs[i].object));
 	if (t.out != stdout)
 		fclose(t.out);
 	if (t.o.pid) {

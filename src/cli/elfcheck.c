@@ -74,8 +74,9 @@ int pk_check_preloadable(const char *cmd)
 	if (interp == 0) {
 		fprintf(stderr,
 			"probekit trace: %s is statically linked: there is no loader to preload "
-			"the agent into it\n",
-			path);
+			"the agent into it; the kernel's uprobes can trace it: probekit trace "
+			"--kernel 'p %s:main' -- %s\n",
+			path, path, path);
 		return -ENOEXEC;
 	}
 	return 0; /* a script, or a dynamic program */

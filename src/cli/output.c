@@ -90,6 +90,20 @@ int pk_cli_read_defs(const char *path, int (*add)(void *ctx, const char *line), 
 	return err;
 }
 
+int pk_cli_deletes(const char *dgroup, const char *devent, const char *group, const char *event)
+{
+	return (!dgroup[0] || !strcmp(dgroup, group)) && (!devent[0] || !strcmp(devent, event));
+}
+
+int pk_cli_no_such_event(const char *line)
+{
+	fprintf(stderr,
+		"probekit trace: '%s': no such event (%s): a deletion removes an event defined "
+		"before it in the same list; check the name against the definitions\n",
+		line, strerror(ENOENT));
+	return -ENOENT;
+}
+
 double pk_now_s(void)
 {
 	struct timespec ts;

@@ -60,6 +60,16 @@ void pk_out_profile_row(FILE *f, const char *name, long long hits, long long mis
  */
 int pk_cli_read_defs(const char *path, int (*add)(void *ctx, const char *line), void *ctx);
 
+/*
+ * Whether a deletion "-:[DGROUP/]DEVENT" (@dgroup, @devent as parsed; empty
+ * when not given) removes the event @group/@event. As the kernel's
+ * dyn_event_release(): without a group, the event of that name in any group.
+ */
+int pk_cli_deletes(const char *dgroup, const char *devent, const char *group, const char *event);
+
+/* A deletion that removed nothing: -ENOENT, as kprobe_events answers, said on stderr. */
+int pk_cli_no_such_event(const char *line);
+
 /* Set by SIGINT and SIGTERM (and SIGHUP if asked) once pk_cli_catch_signals() ran. */
 extern volatile sig_atomic_t pk_cli_stop;
 

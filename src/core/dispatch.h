@@ -25,6 +25,7 @@ static inline int pk_dispatch_pre(struct pk_site *site, struct pk_regs *regs, st
 				  int *post)
 {
 	struct pk_probe *p;
+	int internal, passes;
 
 	*post = 0;
 	if (!t || t->depth) {
@@ -33,15 +34,24 @@ static inline int pk_dispatch_pre(struct pk_site *site, struct pk_regs *regs, st
 		return 0;
 	}
 	t->depth++;
-	for (p = pk_load(&site->probes); p; p = pk_load(&p->pk_priv.next)) {
-		if (pk_flags(p) & PK_FLAG_DISABLED)
-			continue;
-		if (p->pre_handler && p->pre_handler(p, regs)) {
-			t->depth--;
-			return 1;
+	/*
+	 * The program's probes first, then the engine's guards: a guard that
+	 * runs the call elsewhere (posix_spawn) must not hide it from them.
+	 * A site without guards takes one pass.
+	 */
+	passes = __atomic_load_n(&site->nr_internal, __ATOMIC_RELAXED) ? 2 : 1;
+	for (internal = 0; internal < passes; internal++) {
+		for (p = pk_load(&site->probes); p; p = pk_load(&p->pk_priv.next)) {
+			if ((pk_flags(p) & PK_FLAG_DISABLED) ||
+			    (passes == 2 && (p->pk_priv.owner == PK_OWNER_INTERNAL) != internal))
+				continue;
+			if (p->pre_handler && p->pre_handler(p, regs)) {
+				t->depth--;
+				return 1;
+			}
+			if (p->post_handler)
+				*post = 1;
 		}
-		if (p->post_handler)
-			*post = 1;
 	}
 	t->depth--;
 	return 0;

@@ -254,16 +254,19 @@ int pk_probe_check(const char *symbol_name, void *addr)
 static void site_recount(struct pk_site *s)
 {
 	struct pk_probe *q;
+	unsigned int internal = 0;
 
 	s->nr_enabled = 0;
 	s->nr_post = 0;
 	for (q = s->probes; q; q = q->pk_priv.next) {
+		internal += q->pk_priv.owner == PK_OWNER_INTERNAL;
 		if (q->flags & PK_FLAG_DISABLED)
 			continue;
 		s->nr_enabled++;
 		if (q->post_handler)
 			s->nr_post++;
 	}
+	__atomic_store_n(&s->nr_internal, internal, __ATOMIC_RELAXED);
 }
 
 /* Arm or disarm @s as its enabled probes say; an armed site is queued for the jump. */
@@ -330,6 +333,9 @@ int pk_register_locked(struct pk_probe *p)
 	/* Before @p is visible: a hit that runs its handlers must save what they may use. */
 	if (!s->vec && pk_probe_uses_vector(p))
 		pk_store(&s->vec, 1);
+	/* Before @p is visible too: readers then keep the engine's probes for last. */
+	if (p->pk_priv.owner == PK_OWNER_INTERNAL)
+		pk_store(&s->nr_internal, s->nr_internal + 1);
 	p->pk_priv.next = NULL;
 	p->pk_priv.site = s;
 	p->pk_priv.state = ST_REGISTERED | (p->symbol_name ? ST_ADDR_FROM_SYM : 0);

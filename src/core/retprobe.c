@@ -10,10 +10,12 @@
  * instances whose slot no longer holds the trampoline; those are reclaimed
  * when the thread next enters or leaves a probed function.
  *
- * Instances come from a fixed pool per retprobe (maxactive of them) and go
+ * Instances come from a pool per retprobe (maxactive of them) and go
  * back with lock-free pushes, since both ends run in signal or trampoline
- * context. A pool outlives its retprobe while calls are still in flight:
- * they return normally, without a handler, and the last one frees it.
+ * context. Without maxactive the pool grows when it runs dry, a chunk at a
+ * time into address space reserved up front, so that deep recursion
+ * misses no return (instances cost little in user space). A pool outlives its retprobe while calls
+ * are still in flight: they return normally, without a handler, and the last one frees it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,7 +29,9 @@
 struct rp_pool {
 	struct pk_retprobe *rp; /* NULL once unregistered */
 	unsigned long head;	/* (tag << 32) | (index + 1) of the first free instance, 0: empty */
-	unsigned int n;
+	unsigned int n;		/* instances made so far */
+	unsigned int max;	/* room reserved for this many */
+	int growing;
 	size_t stride;
 	size_t map_size;
 	int refs; /* 1 for the registration + 1 per instance in use */
@@ -46,19 +50,76 @@ static void pool_unref(struct rp_pool *pool)
 		pk_sys(SYS_munmap, pool, pool->map_size, 0);
 }
 
+/* Default pools: a first few instances, then chunks of this many, up to ... */
+#define POOL_FIRST 64
+#define POOL_CHUNK 1024
+#define POOL_MAX   65536
+/* ... or this much address space. */
+#define POOL_MAX_BYTES (256UL << 20)
+
+/* Make instances [pool->n, pool->n + k) and put them on the free list. */
+static void pool_add(struct rp_pool *pool, unsigned int k)
+{
+	unsigned int i, first = pool->n, last = first + k - 1;
+	unsigned long old, neu;
+
+	for (i = first; i < last; i++)
+		pool->next_free[i] = i + 2;
+	for (i = first; i <= last; i++)
+		inst_at(pool, i)->pk_pool = pool;
+	__atomic_store_n(&pool->n, first + k, __ATOMIC_RELEASE);
+	old = __atomic_load_n(&pool->head, __ATOMIC_ACQUIRE);
+	do {
+		__atomic_store_n(&pool->next_free[last], (unsigned int)(old & 0xffffffffu),
+				 __ATOMIC_RELAXED);
+		neu = ((old >> 32) + 1) << 32 | (first + 1);
+	} while (!__atomic_compare_exchange_n(&pool->head, &old, neu, 1, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+}
+
+/*
+ * Ran dry: one thread adds a chunk (the pages are touched now, no system
+ * call); the others wait for it, unless the grower is their own thread,
+ * interrupted by a signal whose handler came here.
+ */
+static int pool_grow(struct rp_pool *pool)
+{
+	unsigned int n = __atomic_load_n(&pool->n, __ATOMIC_ACQUIRE);
+	int tid = (int)pk_sys(SYS_gettid, 0, 0, 0), zero = 0, g;
+
+	if (n >= pool->max)
+		return 0;
+	if (!__atomic_compare_exchange_n(&pool->growing, &zero, tid, 0, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED)) {
+		while ((g = __atomic_load_n(&pool->growing, __ATOMIC_ACQUIRE)) && g != tid)
+			pk_sys(SYS_sched_yield, 0, 0, 0);
+		return g != tid;
+	}
+	if (__atomic_load_n(&pool->n, __ATOMIC_ACQUIRE) == n)
+		pool_add(pool, pool->max - n < POOL_CHUNK ? pool->max - n : POOL_CHUNK);
+	__atomic_store_n(&pool->growing, 0, __ATOMIC_RELEASE);
+	return 1;
+}
+
 static struct pk_retprobe_instance *pool_get(struct rp_pool *pool)
 {
 	unsigned long old = __atomic_load_n(&pool->head, __ATOMIC_ACQUIRE), neu;
 	unsigned int idx;
 
-	do {
+	for (;;) {
 		idx = (unsigned int)(old & 0xffffffffu);
-		if (!idx)
-			return NULL;
+		if (!idx) {
+			if (!pool_grow(pool))
+				return NULL;
+			old = __atomic_load_n(&pool->head, __ATOMIC_ACQUIRE);
+			continue;
+		}
 		neu = ((old >> 32) + 1) << 32 |
 		      __atomic_load_n(&pool->next_free[idx - 1], __ATOMIC_RELAXED);
-	} while (!__atomic_compare_exchange_n(&pool->head, &old, neu, 1, __ATOMIC_ACQ_REL,
-					      __ATOMIC_ACQUIRE));
+		if (__atomic_compare_exchange_n(&pool->head, &old, neu, 1, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			break;
+	}
 	__atomic_add_fetch(&pool->refs, 1, __ATOMIC_RELAXED);
 	return inst_at(pool, idx - 1);
 }
@@ -131,30 +192,28 @@ static void uncache_thread(struct pk_thread *t, void *pool)
 		pool_put(ri);
 }
 
-static struct rp_pool *pool_create(struct pk_retprobe *rp, unsigned int n)
+/* @n instances now, room for @max (>= @n): pages are only backed once used. */
+static struct rp_pool *pool_create(struct pk_retprobe *rp, unsigned int n, unsigned int max)
 {
 	size_t stride = (sizeof(struct pk_retprobe_instance) + rp->data_size + 15) & ~(size_t)15;
-	size_t hdr = (sizeof(struct rp_pool) + n * sizeof(unsigned int) + 63) & ~(size_t)63;
-	size_t size = (hdr + stride * n + 4095) & ~(size_t)4095;
+	size_t hdr = (sizeof(struct rp_pool) + max * sizeof(unsigned int) + 63) & ~(size_t)63;
+	size_t size = (hdr + stride * max + 4095) & ~(size_t)4095;
 	struct rp_pool *pool;
-	unsigned int i;
 
 	/* mmap, not malloc: the last reference may drop in a trampoline. */
-	pool = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pool = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | (max > n ? MAP_NORESERVE : 0), -1, 0);
 	if (pool == MAP_FAILED)
 		return NULL;
 	pool->rp = rp;
-	pool->n = n;
+	pool->max = max;
 	pool->stride = stride;
 	pool->map_size = size;
 	pool->refs = 1;
 	pool->next_free = (unsigned int *)(pool + 1);
 	pool->inst = (unsigned char *)pool + hdr;
-	for (i = 0; i < n; i++) {
-		pool->next_free[i] = i + 1 < n ? i + 2 : 0;
-		inst_at(pool, i)->pk_pool = pool;
-	}
-	pool->head = n ? 1 : 0;
+	if (n)
+		pool_add(pool, n);
 	return pool;
 }
 
@@ -462,7 +521,7 @@ int pk_retprobe_handlers(const struct pk_probe *p, const void **entry, const voi
 
 static int register_one_locked(struct pk_retprobe *rp)
 {
-	unsigned int n;
+	unsigned int n, max;
 	struct rp_pool *pool;
 	int err;
 
@@ -471,13 +530,15 @@ static int register_one_locked(struct pk_retprobe *rp)
 		return -EINVAL;
 	if (pk_probe_is_registered(&rp->kp))
 		return -EEXIST;
-	n = (unsigned int)rp->maxactive;
+	n = max = (unsigned int)rp->maxactive;
 	if (!n) {
-		long cpus = sysconf(_SC_NPROCESSORS_CONF);
+		size_t stride = sizeof(struct pk_retprobe_instance) + rp->data_size + 16;
 
-		n = (unsigned int)(2 * cpus > 10 ? 2 * cpus : 10);
+		n = POOL_FIRST;
+		max = POOL_MAX_BYTES / stride < POOL_MAX ? (unsigned int)(POOL_MAX_BYTES / stride)
+							 : POOL_MAX;
 	}
-	pool = pool_create(rp, n);
+	pool = pool_create(rp, n, max);
 	if (!pool)
 		return -ENOMEM;
 	rp->pk_priv.pool = pool;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "events/ev_int.h"
+#include "objspec.h"
 
 struct parser {
 	struct pk_event_def *def;
@@ -171,7 +172,7 @@ static int parse_symbol(struct parser *p, const char *word, int col, long *offse
 	 * ("libstdc++.so.6", "ld-linux-x86-64.so.2").
 	 */
 	*offset = 0;
-	colon = def->form == PK_EV_FORM_SYMBOL ? strrchr(sym, ':') : NULL;
+	colon = def->form == PK_EV_FORM_SYMBOL ? (char *)pk_obj_colon(sym) : NULL;
 	tmp = strpbrk(colon ? colon + 1 : sym, "+-");
 	if (tmp) {
 		if (pk_ev_kstrtol(tmp, 0, offset))
@@ -184,7 +185,7 @@ static int parse_symbol(struct parser *p, const char *word, int col, long *offse
 	if (p->is_return && *offset)
 		return err_at(p, 1, col, PK_EVERR_BAD_RETPROBE);
 
-	colon = def->form == PK_EV_FORM_SYMBOL ? strchr(sym, ':') : NULL;
+	colon = def->form == PK_EV_FORM_SYMBOL ? (char *)pk_obj_colon(sym) : NULL;
 	if (colon)
 		*colon++ = '\0';
 	/* An empty object or symbol never resolves: the kernel fails it at registration. */
@@ -265,7 +266,7 @@ static int parse_point(struct parser *p, char *symbol, long *offset)
 		return parse_file_offset(p, w);
 	case PK_EV_FORM_FILE_SYMBOL:
 		def->flags |= PK_EVF_FILE;
-		colon = strrchr(w, ':');
+		colon = pk_obj_colon(w);
 		def->object = (uint16_t)pk_ev_pool_add(def, w, (size_t)(colon - w));
 		if (!def->object)
 			return err_at(p, 1, 0, PK_EVERR_LINE_TOO_LONG);
@@ -365,10 +366,9 @@ static enum pk_ev_form form_of(const char *w)
 
 	if (!pk_ev_kstrtoul(w, 0, &addr))
 		return PK_EV_FORM_ADDR;
-	if (strchr(w, '/') && strchr(w, ':')) {
-		colon = strrchr(w, ':');
+	colon = pk_obj_colon(w);
+	if (strchr(w, '/') && colon)
 		return pk_ev_isdigit(colon[1]) ? PK_EV_FORM_FILE : PK_EV_FORM_FILE_SYMBOL;
-	}
 	return PK_EV_FORM_SYMBOL;
 }
 

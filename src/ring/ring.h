@@ -53,7 +53,7 @@
 
 #define PK_RING_MAGIC	  0x3130474e49524b50ULL /* "PKRING01" */
 #define PK_RING_VERSION	  1
-#define PK_RING_NR_EVENTS 4096
+#define PK_RING_NR_EVENTS 65536 /* the header's 16-bit event id */
 #define PK_RING_HDR_SIZE  (4096 + PK_RING_NR_EVENTS * 8)
 #define PK_RING_MIN_DATA  4096
 #define PK_RING_MAX_DATA  (1ULL << 30)

@@ -26,6 +26,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "objspec.h"
 #include "sym/sym.h"
 #include "sbuf.h"
 #include "sym/sym_int.h"
@@ -435,7 +436,11 @@ int pk_sym_format(char *buf, size_t size, uintptr_t addr, const struct pk_sym_in
 	struct pk_sbuf b = {buf, size, 0};
 
 	if (sym) {
-		pk_sbuf_puts(&b, sym->name);
+		char name[256];
+
+		/* C++ and Rust functions by the names their sources give them. */
+		pk_sbuf_puts(&b,
+			     pk_demangle_name(sym->name, name, sizeof(name)) ? sym->name : name);
 		pk_sbuf_putc(&b, '+');
 		put_hex(&b, addr - sym->start);
 		pk_sbuf_putc(&b, '/');
@@ -481,6 +486,44 @@ const struct sym *pk_obj_sym_named(const struct obj *o, const char *name)
 	}
 	if (lo < o->nsyms && !strcmp(o->by_name[lo]->name, name))
 		return o->by_name[lo];
+	return NULL;
+}
+
+/*
+ * "f(int)": an overload by its parameters, which only the C++ runtime's
+ * demangler reads; a C++ program has it loaded (nothing is loaded for it).
+ */
+static bool same_overload(const char *mangled, const char *name)
+{
+	static char *(*demangle)(const char *, char *, size_t *, int *);
+	char *full;
+	bool same;
+	int st;
+
+	if (!demangle)
+		demangle = (char *(*)(const char *, char *, size_t *, int *))dlsym(
+		    RTLD_DEFAULT, "__cxa_demangle");
+	full = demangle ? demangle(mangled, NULL, NULL, &st) : NULL;
+	same = full && !strcmp(full, name);
+	free(full);
+	return same;
+}
+
+/* The first function of @o whose mangled name reads @name, "f" or "f(int)". */
+static const struct sym *sym_demangled(const struct obj *o, const char *name)
+{
+	size_t i, n = strcspn(name, "(");
+	char buf[512];
+
+	for (i = 0; i < o->nsyms; i++) {
+		const struct sym *s = o->by_name[i];
+
+		if (strncmp(s->name, "_Z", 2))
+			continue;
+		if (!pk_demangle_name(s->name, buf, sizeof(buf)) && strlen(buf) == n &&
+		    !strncmp(buf, name, n) && (!name[n] || same_overload(s->name, name)))
+			return s;
+	}
 	return NULL;
 }
 
@@ -537,12 +580,12 @@ int pk_sym_lookup(const char *spec, struct pk_sym_info *out)
 
 	if (!spec || !out)
 		return -EINVAL;
-	colon = strchr(spec, ':');
+	colon = pk_obj_colon(spec);
 	if (colon) {
 		objspec = spec;
 		objlen = (size_t)(colon - spec);
 		name = colon + 1;
-		if (!objlen || strchr(name, ':'))
+		if (!objlen || pk_obj_colon(name))
 			return -EINVAL;
 	}
 	if (!*name)
@@ -563,6 +606,12 @@ int pk_sym_lookup(const char *spec, struct pk_sym_info *out)
 				continue;
 			s = pk_obj_sym_named(o, name);
 		}
+	}
+	/* Not a symbol's own name: a C++ or Rust function by its demangled name. */
+	for (i = 0; !err && !s && strncmp(name, "_Z", 2) && i < snap->nobjs; i++) {
+		o = snap->objs[i];
+		if (!objspec || obj_matches(o, objspec, objlen))
+			s = sym_demangled(o, name);
 	}
 	pthread_mutex_unlock(&sym_lock);
 	if (err)

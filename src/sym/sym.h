@@ -149,6 +149,23 @@ int pk_sym_proc_lookup(struct pk_sym_proc *p, const char *object, const char *na
  */
 int pk_sym_file_offset(const char *path, const char *name, uint64_t *offset, size_t *size);
 
+/**
+ * pk_demangle_name() - the qualified name of a mangled C++ or Rust symbol.
+ * @mangled: "_Z..." (Itanium C++, or Rust's legacy scheme).
+ * @buf, @size: where the name goes ("ns::Class::method", "app::add"):
+ *              no parameter types, template arguments or Rust hash.
+ *
+ * Return: 0; -EINVAL for a name it cannot read; -ENOSPC.
+ */
+int pk_demangle_name(const char *mangled, char *buf, size_t size);
+
+/*
+ * pk_sym_file_foreach() - call @fn with the name of each function of the
+ * ELF file @path (once per name, default versions), in name order, until
+ * it returns non-zero. Return: what @fn returned, 0, or -errno.
+ */
+int pk_sym_file_foreach(const char *path, int (*fn)(const char *name, void *arg), void *arg);
+
 /* Fork handling: 0 before fork (locks), 1 after it in parent or child (unlocks). */
 void pk_sym_atfork(int phase);
 /*

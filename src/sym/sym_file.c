@@ -8,6 +8,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sym/sym.h"
 #include "sym/sym_int.h"
@@ -52,6 +53,34 @@ int pk_sym_file_offset(const char *path, const char *name, uint64_t *offset, siz
 		break;
 	}
 out:
+	pk_symtab_free(o);
+	free(e.phdr);
+	return err;
+}
+
+int pk_sym_file_foreach(const char *path, int (*fn)(const char *name, void *arg), void *arg)
+{
+	struct ent e = {.path = (char *)path, .is_exe = true};
+	struct obj *o = NULL;
+	const char *prev = NULL;
+	size_t i;
+	int err;
+
+	if (!path || !fn)
+		return -EINVAL;
+	err = pk_elf_read_phdrs(path, 0, &e);
+	if (err)
+		return err;
+	err = pk_symtab_build(&e, &o);
+	/* Sorted by name: each function once, whatever its versions and aliases of it. */
+	for (i = 0; !err && i < o->nsyms; i++) {
+		const struct sym *s = o->by_name[i];
+
+		if ((s->flags & (SYM_DATA | SYM_HIDDEN)) || (prev && !strcmp(prev, s->name)))
+			continue;
+		prev = s->name;
+		err = fn(s->name, arg);
+	}
 	pk_symtab_free(o);
 	free(e.phdr);
 	return err;

@@ -48,6 +48,8 @@ long pk_syscall6(long nr, long a, long b, long c, long d, long e, long f)
 long pk_copy_nofault_asm(void *dst, const void *src, size_t n);
 extern char pk_copy_nofault_insn[], pk_copy_nofault_fixup[];
 static int handlers_installed;
+/* The process whose prev_act this is: a child sharing our memory is not it. */
+static long owner_pid;
 
 PK_API int pk_read_nofault(void *dst, const void *src, size_t n)
 {
@@ -328,6 +330,11 @@ static void install_handlers(void)
 	__atomic_store_n(&handlers_installed, 1, __ATOMIC_RELEASE);
 }
 
+static void atfork_child(void)
+{
+	owner_pid = pk_sys(SYS_getpid, 0, 0, 0);
+}
+
 static unsigned long xsave_size(void)
 {
 	unsigned int a, b, c, d;
@@ -338,7 +345,13 @@ static unsigned long xsave_size(void)
 
 int arch_init(void)
 {
+	static int atfork_done;
+
 	pk_xsave_size = xsave_size();
+	owner_pid = pk_sys(SYS_getpid, 0, 0, 0);
+	if (!atfork_done)
+		pthread_atfork(NULL, NULL, atfork_child);
+	atfork_done = 1;
 	/* Still there after a release that gave up half way: prev_act must stay the program's. */
 	if (!__atomic_load_n(&handlers_installed, __ATOMIC_ACQUIRE))
 		install_handlers();
@@ -361,6 +374,9 @@ static int is_trap_signal(int sig)
  * it had set, and keep ours installed. Without this a program that sets a
  * SIGTRAP or SIGSEGV handler after the first probe would take our traps.
  * Anything odd (bad pointers) goes to the real sigaction to report.
+ * A vfork child (python's subprocess resets its handlers there) shares
+ * prev_act with its parent: it is answered, but its handlers are not
+ * recorded, or the parent would lose its own (faulthandler's SIGSEGV).
  */
 static int sigaction_guard(struct pk_probe *p, struct pk_regs *r)
 {
@@ -375,7 +391,7 @@ static int sigaction_guard(struct pk_probe *p, struct pk_regs *r)
 	old = prev_act[sig];
 	if (r->dx && pk_write_nofault((void *)r->dx, &old, sizeof(old)))
 		return 0;
-	if (r->si)
+	if (r->si && pk_sys(SYS_getpid, 0, 0, 0) == owner_pid)
 		prev_act[sig] = nact;
 	pk_regs_set_return_value(r, 0);
 	pk_override_function_return(r);
@@ -426,6 +442,7 @@ void arch_init_late(void)
 	/* A static program has no libc.so.6 to guard; its handlers must come first. */
 	for (i = 0; i < sizeof(guard_probes) / sizeof(guard_probes[0]); i++)
 		pk_register_locked(&guard_probes[i]);
+	pk_spawn_init_late();
 }
 
 /*
