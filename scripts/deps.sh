@@ -16,6 +16,13 @@ command -v objcopy >/dev/null || need+=(binutils)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v python3 >/dev/null || need+=(python3)
+# tests/test_coverage.c measures jump-optimization coverage on these libraries.
+have_lib() { [ -e "/usr/lib/x86_64-linux-gnu/$1" ] || [ -e "/lib/x86_64-linux-gnu/$1" ]; }
+have_lib libz.so.1 || need+=(zlib1g)
+have_lib libbz2.so.1.0 || need+=(libbz2-1.0)
+have_lib libgmp.so.10 || need+=(libgmp10)
+have_lib libcrypto.so.3 || need+=(libssl3)
+have_lib libpython3.11.so.1.0 || need+=(libpython3.11)
 # The kernel VM test (tests/kernel-vm): the emulator, a static shell for the
 # guest and cpio for its initramfs. PK_SKIP_VM=1 skips that test and these.
 if [ "${PK_SKIP_VM:-0}" != 1 ]; then
@@ -26,6 +33,9 @@ if [ "${PK_SKIP_VM:-0}" != 1 ]; then
 fi
 if [ "${PK_BENCH:-0}" = 1 ]; then
 	command -v bpftrace >/dev/null || need+=(bpftrace)
+	command -v uftrace >/dev/null || need+=(uftrace)
+	# The real-program row runs Debian's interpreter, whatever python3 PATH finds first.
+	[ -x /usr/bin/python3.11 ] || need+=(python3.11)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "deps: installing ${need[*]}"
