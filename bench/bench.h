@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared between the benchmark driver (bench.c), the kernel uprobe runner
- * (uprobe.c) and the probed function (target.c).
+ * Shared between the library rows' driver (bench.c), the kernel uprobe
+ * runner (uprobe.c), the probed function (target.c) and the traced program
+ * (trace_target.c).
  */
 #ifndef PK_BENCH_H
 #define PK_BENCH_H
 
 #include <stddef.h>
 
-#define BENCH_SYM "bench_target"
+#define BENCH_SYM      "bench_target"
 #define BENCH_MAX_RUNS 64
 
-void bench_target(long x);
+long bench_target(long a, long b);
 
 /* Time @n calls of bench_target(), in ns. */
 double bench_loop(long n);
