@@ -125,31 +125,9 @@ long bench_calibrate(double target_ns)
 	}
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-double bench_median(const double *v, int n)
-{
-	double s[BENCH_MAX_RUNS];
-
-	memcpy(s, v, sizeof(*v) * (size_t)n);
-	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static void summarise(struct result *r)
 {
-	double s[BENCH_MAX_RUNS];
-
-	memcpy(s, r->ns, sizeof(s));
-	qsort(s, RUNS, sizeof(*s), cmp_double);
-	r->min = s[0];
-	r->max = s[RUNS - 1];
-	r->med = bench_median(r->ns, RUNS);
+	bench_stats(r->ns, RUNS, &r->med, &r->min, &r->max);
 	r->ok = 1;
 }
 

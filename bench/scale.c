@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "probekit.h"
+#include "bench.h"
 #include "sym/sym.h"
 
 #define REPS	  5
@@ -147,19 +148,6 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Keep in @ok those of @pv that can be registered alone; returns how many. */
 static long registrable(struct pk_probe *pv, long want, struct pk_probe **ok, long *refused)
 {
@@ -221,8 +209,8 @@ static int measure(const char *lib, long want)
 	else
 		printf("scale|%s|%ld|%.1f|%.1f|%.1f|%.1f|%d|%ld optimized, %ld refused alone; %lu "
 		       "hits during %lu worker calls\n",
-		       lib, n, median(reg, r), median(unreg, r), reg[0], unreg[0], r, optimized,
-		       refused, __atomic_load_n(&hits, __ATOMIC_RELAXED) - h0,
+		       lib, n, bench_median(reg, r), bench_median(unreg, r), reg[0], unreg[0], r,
+		       optimized, refused, __atomic_load_n(&hits, __ATOMIC_RELAXED) - h0,
 		       __atomic_load_n(&calls, __ATOMIC_RELAXED) - c0);
 	free(ok);
 	free(pv);

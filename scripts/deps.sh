@@ -36,6 +36,8 @@ if [ "${PK_BENCH:-0}" = 1 ]; then
 	command -v uftrace >/dev/null || need+=(uftrace)
 	# The real-program row runs Debian's interpreter, whatever python3 PATH finds first.
 	[ -x /usr/bin/python3.11 ] || need+=(python3.11)
+	# bench/scale.c: the one library here with 10,000 functions to probe.
+	have_lib libLLVM-14.so.1 || need+=(libllvm14)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "deps: installing ${need[*]}"
