@@ -94,6 +94,13 @@ measure() { # KEY RUNS FUNCTION
 	echo "py|$key|$m|$(awk -v m="$m" -v b="$BASE" 'BEGIN { printf "%.1f", m / b }')|$runs x $N|${note:-ok}"
 }
 
+# The kernel emulates some first instructions (push) and single-steps the rest: say which.
+addr=$(nm -D --defined-only "$PY" 2>/dev/null | awk -v f="$FN" '$3 == f { print $1; exit }')
+if [ -n "$addr" ]; then
+	echo "$FN starts with: $(objdump -d --no-show-raw-insn --start-address=0x"$addr" \
+		--stop-address=$((0x$addr + 16)) "$PY" | awk '/^ +[0-9a-f]+:/ { sub(/^[ \t]*[0-9a-f]+:[ \t]*/, "")
+			gsub(/[ \t]+/, " "); print; exit }')"
+fi
 measure unprobed "$RUNS" run_plain
 measure trace_event "$RUNS" run_probekit
 measure trace_event_int3 3 run_int3

@@ -310,5 +310,5 @@ for fn in lea push; do
 		na_row "$fn" uftrace "uftrace is not installed and cannot be"
 	fi
 done
-[ -n "$UFTRACE_OK" ] && echo "info|uftrace $(uftrace --version | awk '{ print $2; exit }')"
+[ -n "$UFTRACE_OK" ] && echo "uftrace $(uftrace --version | awk '{ print $2; exit }'), record --no-libcall -P $SYM -A $SYM@arg1,arg2"
 exit 0
