@@ -5,6 +5,7 @@
 #   pk_bench, pk_bench_push  library rows, in-process (bench.c, uprobe.c)
 #   trace_bench.sh           tracer rows: probekit trace, tracefs, uftrace
 #   pk_scale                 register/unregister 1,000 and 10,000 probes (scale.c)
+#   startup_bench.sh         probekit trace start-up with 1,024 libcrypto events
 #   tests/test_coverage      jump-optimization coverage of six libraries
 #   py_bench.sh              a python3 loop unprobed, under probekit, under bpftrace
 # Every part prints "KIND|..." lines; this script lays them out. Figures are
@@ -116,6 +117,12 @@ printf '%-18s %6s %10s %10s %10s %10s %5s  %s\n' library probes register unregis
 "$OUT/pk_scale" | awk -F'|' '$1 == "scale" {
 	if ($4 == "-") printf "%-18s %6s %s\n", $2, $3, $9
 	else printf "%-18s %6s %10s %10s %10s %10s %5s  %s\n", $2, $3, $4, $5, $6, $7, $8, $9 }' || status=1
+
+bash "$HERE/startup_bench.sh" "$BUILD/probekit" | awk -F'|' '$1 == "startup" {
+	if ($2 == "-") { print "probekit trace start-up: " $7; next }
+	printf "probekit trace -e DEFS -- openssl version, %d events on libcrypto.so.3 entries (of its %d\n", $2, $3
+	printf "exported functions; the tracer takes at most 1,024): %d ms wall, %d ms untraced, +%d ms\n", $5, $4, $5 - $4
+	printf "  (goal: every exported function traced within 1 s), %s, %s\n", $6, $7 }'
 
 # ---------------------------------------------------------------- coverage
 echo
