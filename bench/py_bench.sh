@@ -77,7 +77,7 @@ run_bpftrace() {
 
 BASE=
 measure() { # KEY RUNS FUNCTION
-	local key=$1 runs=$2 v=() i t note= m
+	local key=$1 runs=$2 v=() i t note='' m
 
 	for ((i = 0; i < runs; i++)); do
 		"$3"
