@@ -119,6 +119,12 @@ long bench_calibrate(double target_ns)
 		double el = bench_loop(n);
 
 		if (el >= 10e6 || n >= 1L << 40) {
+			/* The fastest of three: one preempted run would shorten every timed run. */
+			double again = bench_loop(n);
+
+			el = again < el ? again : el;
+			again = bench_loop(n);
+			el = again < el ? again : el;
 			n = (long)(n * target_ns / el);
 			return n > 0 ? n : 1;
 		}
