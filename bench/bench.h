@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared between the benchmark driver (bench.c), the kernel uprobe runner
- * (uprobe.c) and the probed function (target.c).
+ * Shared between the library rows' driver (bench.c), the kernel uprobe
+ * runner (uprobe.c), the probed function (target.c), the traced program
+ * (trace_target.c), the scale rows (scale.c) and their statistics (stats.c).
  */
 #ifndef PK_BENCH_H
 #define PK_BENCH_H
 
 #include <stddef.h>
 
-#define BENCH_SYM "bench_target"
+#define BENCH_SYM      "bench_target"
 #define BENCH_MAX_RUNS 64
 
-void bench_target(long x);
+long bench_target(long a, long b);
 
 /* Time @n calls of bench_target(), in ns. */
 double bench_loop(long n);
@@ -19,7 +20,10 @@ double bench_loop(long n);
 /* The number of calls that take about @target_ns. */
 long bench_calibrate(double target_ns);
 
+/* The median of @n values (n <= BENCH_MAX_RUNS) of @v (left as it is). */
 double bench_median(const double *v, int n);
+/* Median, least and greatest of @v. */
+void bench_stats(const double *v, int n, double *med, double *min, double *max);
 
 /*
  * Attach bpftrace to bench_target in @exe (an absolute path) as a uprobe, or

@@ -26,14 +26,14 @@
 
 #include "bench.h"
 
-#define TRACEFS "/sys/kernel/tracing"
+#define TRACEFS		  "/sys/kernel/tracing"
 #define ATTACH_TIMEOUT_MS 60000
-#define STOP_TIMEOUT_MS 10000
-#define INT3 0xcc
+#define STOP_TIMEOUT_MS	  10000
+#define INT3		  0xcc
 
 struct tracer {
 	pid_t pid;
-	int fd;         /* bpftrace's stdout and stderr */
+	int fd;		/* bpftrace's stdout and stderr */
 	char out[8192]; /* the tail of what it printed */
 	size_t len;
 	int status;
@@ -325,7 +325,7 @@ int uprobe_measure(const char *exe, int ret, int runs, double run_ns, double *ns
 	if (hits != calls)
 		snprintf(note, notelen, "bpftrace counted %ld hits, expected %ld", hits, calls);
 	if (stale)
-		snprintf(note + strlen(note), notelen - strlen(note), "%sremoved %d stale uprobe_events",
-			 note[0] ? "; " : "", stale);
+		snprintf(note + strlen(note), notelen - strlen(note),
+			 "%sremoved %d stale uprobe_events", note[0] ? "; " : "", stale);
 	return 0;
 }

@@ -20,10 +20,16 @@ command -v python3 >/dev/null || need+=(python3)
 # libcrypto, a Rust program built by the test), man pages and completion.
 command -v make >/dev/null || need+=(make)
 command -v xargs >/dev/null || need+=(findutils)
-[ -e /usr/lib/x86_64-linux-gnu/libcrypto.so.3 ] || need+=(libssl3)
 [ -x /usr/bin/rustc ] || need+=(rustc)
 command -v man >/dev/null || need+=(man-db)
 [ -e /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
+# tests/test_coverage.c measures jump-optimization coverage on these libraries.
+have_lib() { [ -e "/usr/lib/x86_64-linux-gnu/$1" ] || [ -e "/lib/x86_64-linux-gnu/$1" ]; }
+have_lib libz.so.1 || need+=(zlib1g)
+have_lib libbz2.so.1.0 || need+=(libbz2-1.0)
+have_lib libgmp.so.10 || need+=(libgmp10)
+have_lib libcrypto.so.3 || need+=(libssl3)
+have_lib libpython3.11.so.1.0 || need+=(libpython3.11)
 # The kernel VM test (tests/kernel-vm): the emulator, a static shell for the
 # guest and cpio for its initramfs. PK_SKIP_VM=1 skips that test and these.
 if [ "${PK_SKIP_VM:-0}" != 1 ]; then
@@ -34,6 +40,11 @@ if [ "${PK_SKIP_VM:-0}" != 1 ]; then
 fi
 if [ "${PK_BENCH:-0}" = 1 ]; then
 	command -v bpftrace >/dev/null || need+=(bpftrace)
+	command -v uftrace >/dev/null || need+=(uftrace)
+	# The real-program row runs Debian's interpreter, whatever python3 PATH finds first.
+	[ -x /usr/bin/python3.11 ] || need+=(python3.11)
+	# bench/scale.c: the one library here with 10,000 functions to probe.
+	have_lib libLLVM-14.so.1 || need+=(libllvm14)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "deps: installing ${need[*]}"

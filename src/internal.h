@@ -56,7 +56,7 @@ struct pk_site {
 	struct pk_probe *probes; /* registration order; readers walk it lock-free */
 	struct pk_site *hnext;	 /* hash chain */
 	unsigned int nr_enabled;
-	unsigned int nr_post; /* enabled probes with a post_handler */
+	unsigned int nr_post;	  /* enabled probes with a post_handler */
 	unsigned int nr_internal; /* the engine's own probes (run after the program's) */
 	int armed;
 	int optimized;		  /* the jump is in place (PK_FLAG_OPTIMIZED) */
@@ -234,6 +234,7 @@ int pk_blacklist_init(void);
 int pk_text_poke(void *addr, const void *src, size_t n);
 void pk_text_sync(void);
 int pk_text_prot(uintptr_t addr);
+int pk_text_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
 void *pk_slot_alloc(uintptr_t near1, uintptr_t near2, int *err);
 void pk_slot_free(void *slot);
 void *pk_slot_base(uintptr_t pc);

@@ -505,6 +505,26 @@ static const struct mapping *maps_find(uintptr_t addr)
 	return lo < maps.n && maps.v[lo].lo <= addr ? &maps.v[lo] : NULL;
 }
 
+/*
+ * The mapping around @addr as last read ([*lo, *hi)), or 0 if none: a hint
+ * for searches of free address space, which still map with NOREPLACE.
+ */
+int pk_text_mapping(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+	const struct mapping *m;
+
+	if ((!maps.valid || maps.gen != pk_sym_generation() ||
+	     now_ms() - maps.taken_ms > MAPS_MAX_AGE_MS) &&
+	    maps_read())
+		return 0;
+	m = maps_find(addr);
+	if (!m)
+		return 0;
+	*lo = m->lo;
+	*hi = m->hi;
+	return 1;
+}
+
 /* Callers hold pk_lock, which guards the snapshot. */
 int pk_text_prot(uintptr_t addr)
 {

@@ -258,103 +258,146 @@ static const char *unsupported(const struct pk_insn *insn)
  * J's jump. With @dry, only whether it would work (pk_opt_check()).
  */
 /* Bounds on the search: each try may map a page to see whether it is free. */
-#define EV_TRIES_R 512
+#define EV_TRIES_R 64
 #define EV_TRIES_H 16
-#define EV_TAKEN   8
 
-/* 0, -1, 1, -2, 2, ...: the nearest candidates first. */
-static uint32_t nth_near(unsigned int i)
+/*
+ * Candidate places x = @from + @rel0 + k * @stride (k = 0, 1, -1, 2, -2,
+ * ...: nearest first, rel32 of @from), each a window of @width bytes; a
+ * window inside a known mapping skips to the mapping's end or start. @try
+ * claims a place (0) or not. At most @budget tries.
+ */
+static int walk(uintptr_t from, int64_t rel0, int64_t stride, uint64_t width, int budget,
+		int (*try)(uintptr_t x, int64_t rel, void *arg), void *arg)
 {
-	return i & 1 ? (uint32_t) - (int32_t)((i + 1) / 2) : i / 2;
+	int64_t k[2] = {0, -1};
+	int dir = 0, n;
+
+	for (n = 0; n < budget; n++, dir ^= 1) {
+		int64_t rel = rel0 + k[dir] * stride;
+		uintptr_t x = from + (uintptr_t)rel, mlo, mhi;
+
+		if (rel != (int32_t)rel || (int64_t)x < 0x10000) {
+			if (dir == 1 || rel != (int32_t)rel)
+				k[dir] = dir ? k[dir] - 1 : k[dir] + 1;
+			continue;
+		}
+		if (pk_text_mapping(x, &mlo, &mhi)) {
+			/* Past the mapping, in the direction of the walk. */
+			k[dir] =
+			    dir ? (int64_t)(mlo - width - from - (uintptr_t)rel0) / stride - 1
+				: (int64_t)(mhi - from - (uintptr_t)rel0 + (uintptr_t)stride - 1) /
+				      stride;
+			continue;
+		}
+		if (!try(x, rel, arg))
+			return 0;
+		k[dir] += dir ? -1 : 1;
+	}
+	return -ERANGE;
+}
+
+struct ev_search {
+	struct pk_site *site;
+	uintptr_t b;
+	unsigned int len, q;
+	uint64_t detour;
+	int dry;
+	uintptr_t at_i, at_j;
+	size_t claim_i;
+	uint32_t r;
+};
+
+static int try_j(uintptr_t x, int64_t rel, void *arg)
+{
+	struct ev_search *e = arg;
+
+	(void)rel;
+	return pk_stub_claim(x, x, STUB_MAX, &e->at_j, e->dry);
+}
+
+static int try_i(uintptr_t x, int64_t rel, void *arg)
+{
+	struct ev_search *e = arg;
+	uintptr_t hi = x + ((1ul << (8 * (e->len - 1))) - 1);
+	uint32_t r = e->q ? (uint32_t)(rel >> (8 * e->len)) & ((1u << (8 * e->q)) - 1) : 0;
+
+	e->claim_i = stub_claim_len(x, hi, e->detour);
+	if (pk_stub_claim(x, hi, e->claim_i, &e->at_i, e->dry))
+		return -ERANGE;
+	/* J's rel32: r low, h high, h free: places spaced 256^q apart. */
+	e->r = r;
+	if (!walk(e->b + 5, (int32_t)r, e->q ? 1l << (8 * e->q) : 1l << 24, STUB_MAX, EV_TRIES_H,
+		  try_j, e))
+		return 0;
+	if (!e->dry)
+		pk_stub_unclaim(e->at_i, e->claim_i);
+	return -ERANGE;
 }
 
 static int evict(struct pk_site *site, uint64_t detour, int dry)
 {
 	struct pk_arch_site *a = &site->arch;
-	unsigned int len = a->insn.len, q = 4 - len, i, j;
-	uintptr_t b = site->addr + len, at_i, at_j, taken[EV_TAKEN] = {0};
-	unsigned int ntaken = 0, k;
-	uint32_t qmask = q ? (1u << (8 * q)) - 1 : 0;
+	unsigned int len = a->insn.len, i;
+	struct ev_search e = {.site = site, .len = len, .q = 4 - len, .detour = detour, .dry = dry};
 	struct pk_insn succ;
 	struct pk_site *ev = NULL;
 	uint8_t buf[16];
 	size_t n = sizeof(buf);
+	uint32_t rel_i, rel_j;
 	int err;
 
+	e.b = site->addr + len;
 	/* What follows a jump or return may be padding or data, not code to rewrite. */
 	if (a->insn.kind == PK_INSN_JMP || a->insn.kind == PK_INSN_JMP_IND ||
 	    a->insn.kind == PK_INSN_RET)
 		return -EOPNOTSUPP;
-	while (n && pk_read_orig(b, buf, n))
+	while (n && pk_read_orig(e.b, buf, n))
 		n--;
-	if (!n || pk_insn_decode(buf, n, b, &succ) || succ.len < 5 || succ.kind != PK_INSN_RELOC)
+	if (!n || pk_insn_decode(buf, n, e.b, &succ) || succ.len < 5 || succ.kind != PK_INSN_RELOC)
 		return -EOPNOTSUPP;
 	for (i = 0; i < succ.len; i++)
-		if (pk_site_lookup(b + i))
+		if (pk_site_lookup(e.b + i))
 			return -EBUSY;
-	for (i = 0; i < (q ? EV_TRIES_R : 1); i++) {
-		uint32_t r = nth_near(i) & qmask;
-		uint32_t rel_i = (uint32_t)JMP32 << (8 * (len - 1)) | (q ? r << (8 * len) : 0);
-		int64_t lo = (int64_t)site->addr + 5 + (int32_t)rel_i;
-		uintptr_t hi = (uintptr_t)lo + ((1ul << (8 * (len - 1))) - 1);
-		size_t claim_i = stub_claim_len((uintptr_t)lo, hi, detour);
-
-		/* Pages found taken are skipped for the next candidates in them. */
-		if (lo < 0x10000)
-			continue;
-		for (k = 0; k < EV_TAKEN && taken[k] != ((uintptr_t)lo & ~4095ul); k++)
-			;
-		if (k < EV_TAKEN)
-			continue;
-		if (pk_stub_claim((uintptr_t)lo, hi, claim_i, &at_i, dry)) {
-			taken[ntaken++ % EV_TAKEN] = (uintptr_t)lo & ~4095ul;
-			continue;
-		}
-		for (j = 0; j < EV_TRIES_H; j++) {
-			/* len bytes of h; with len 4, rel32_J is all h: try 16 MiB windows. */
-			uint32_t h = nth_near(j), rel_j = q ? r | h << (8 * q) : h << 24;
-			int64_t tj = (int64_t)b + 5 + (int32_t)rel_j;
-			uintptr_t tj_hi = (uintptr_t)tj + (q ? 0 : 0xffffff);
-
-			if (tj < 0x10000 || (!q && !(h & 0xff)))
-				continue;
-			if (!ev && !dry) {
-				ev = pk_site_bare(b, &err);
-				if (!ev)
-					goto fail;
-				ev->arch.evictee = 1;
-			}
-			if (pk_stub_claim((uintptr_t)tj, tj_hi, STUB_MAX, &at_j, dry))
-				continue;
-			if (dry)
-				return 0;
-			/* The stub goes on to J's slot, whose relocated copy goes back after J. */
-			err = write_stub(at_j, (uintptr_t)ev->arch.slot, &a->ev_stub_len);
-			if (!err)
-				err = write_stub(at_i, detour, &a->stub_len);
-			if (err) {
-				pk_stub_unclaim(at_j, STUB_MAX);
-				pk_stub_unclaim(at_i, claim_i);
-				goto fail;
-			}
-			a->stub = at_i;
-			a->ev_stub = at_j;
-			a->ev = ev;
-			rel_i = (uint32_t)(at_i - (site->addr + 5));
-			a->jmp[0] = JMP32;
-			memcpy(&a->jmp[1], &rel_i, 4);
-			a->jmp_len = 5;
-			a->own = (uint8_t)len;
-			a->span = (uint8_t)(len + succ.len);
-			rel_j = (uint32_t)(at_j - (b + 5));
-			a->ev_jmp[0] = JMP32;
-			memcpy(&a->ev_jmp[1], &rel_j, 4);
-			return 0;
-		}
-		if (!dry)
-			pk_stub_unclaim(at_i, claim_i);
+	if (!dry) {
+		/* Published first: J's slot is where its stub will go on to. */
+		ev = pk_site_bare(e.b, &err);
+		if (!ev)
+			return err;
+		ev->arch.evictee = 1;
+		e.detour = detour;
 	}
-	err = -ERANGE;
+	/* I's rel32: its own low bytes, then e9, then r: windows spaced 256^len apart. */
+	if (walk(site->addr + 5, (int32_t)((uint32_t)JMP32 << (8 * (len - 1))),
+		 len == 4 ? 0x100000000l : 1l << (8 * len), (1ul << (8 * (len - 1))),
+		 len == 4 ? 1 : EV_TRIES_R, try_i, &e)) {
+		err = -ERANGE;
+		goto fail;
+	}
+	if (dry)
+		return 0;
+	/* The stub goes on to J's slot, whose relocated copy goes back after J. */
+	err = write_stub(e.at_j, (uintptr_t)ev->arch.slot, &a->ev_stub_len);
+	if (!err)
+		err = write_stub(e.at_i, detour, &a->stub_len);
+	if (err) {
+		pk_stub_unclaim(e.at_j, STUB_MAX);
+		pk_stub_unclaim(e.at_i, e.claim_i);
+		goto fail;
+	}
+	a->stub = e.at_i;
+	a->ev_stub = e.at_j;
+	a->ev = ev;
+	rel_i = (uint32_t)(e.at_i - (site->addr + 5));
+	a->jmp[0] = JMP32;
+	memcpy(&a->jmp[1], &rel_i, 4);
+	a->jmp_len = 5;
+	a->own = (uint8_t)len;
+	a->span = (uint8_t)(len + succ.len);
+	rel_j = (uint32_t)(e.at_j - (e.b + 5));
+	a->ev_jmp[0] = JMP32;
+	memcpy(&a->ev_jmp[1], &rel_j, 4);
+	return 0;
 fail:
 	if (ev)
 		pk_site_bare_free(ev);
