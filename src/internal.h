@@ -133,7 +133,11 @@ static inline void pk_thread_exit(struct pk_thread *t)
 	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
 }
 /* Wait until no other thread is in the dispatcher, or in @site's slot (if @site). */
-void pk_wait_quiescent(const struct pk_site *site);
+/*
+ * @barrier: 0 only right after a wait with one, the same removal's: the
+ * membarrier that orders readers' entries costs a system call and IPIs.
+ */
+void pk_wait_quiescent(const struct pk_site *site, int barrier);
 void pk_thread_init(void);
 void pk_thread_foreach(void (*fn)(struct pk_thread *, void *), void *arg);
 int pk_wait_traps_delivered(int max_ms);

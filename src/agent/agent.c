@@ -697,6 +697,9 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 	 * Newest definition first: the kernel runs the uprobe events on one
 	 * address in that order, and the trace must read the same.
 	 */
+	/* For this process, as debug.kprobes-optimization is for the kernel. */
+	if (ctl->flags & PK_CTL_NO_OPTIMIZE)
+		pk_set_optimization(0);
 	for (i = s->nevents; s->events && i-- > 0;) {
 		struct agent_event *e = &s->events[i];
 		int err;
@@ -748,7 +751,7 @@ int pk_agent_session_end(struct agent_session *s, int wait_ms)
 	if (s) {
 		__atomic_store_n(&s->dead, 1, __ATOMIC_RELEASE);
 		/* Handlers (and loader hooks) that saw it alive are done after this. */
-		pk_wait_quiescent(NULL);
+		pk_wait_quiescent(NULL, 1);
 		live_sessions--;
 		/* Loader hooks of the last session first: they arm events too. */
 		if (!live_sessions)

@@ -77,9 +77,13 @@ struct pk_agent_ctl {
 	uint32_t ready;	   /* 1 once the agent has looked at every event (futex word) */
 	uint32_t go;	   /* set by the CLI: 1 run the program, 2 give up (futex word) */
 	int32_t agent_pid;
+	uint32_t flags;	      /* PK_CTL_*, set by the CLI */
 	uint64_t defs_offset; /* from the start of the block, after ev[nevents] */
 	struct pk_agent_event ev[];
 };
+
+/* Probes stay int3 (probekit trace --no-optimize). */
+#define PK_CTL_NO_OPTIMIZE 0x1u
 
 #define PK_TRACE_HDR_WHERE 0x1u
 

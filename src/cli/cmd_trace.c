@@ -45,6 +45,8 @@ static void trace_usage(FILE *f)
 		"  -d SECONDS         stop after SECONDS (a started program is then terminated)\n"
 		"      --first-only   trace COMMAND's program only, not the programs it and\n"
 		"                     its children exec (its forks are traced either way)\n"
+		"      --no-optimize  keep every probe an int3 breakpoint (by default probes\n"
+		"                     run from a jump into a detour where the code allows)\n"
 		"      --buffer-size N  ring size in KiB (default 4096); events that do not\n"
 		"                     fit are dropped and counted as lost, never waited for\n"
 		"      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
@@ -211,6 +213,7 @@ static int make_ctl(struct trace *t)
 	t->ctl->version = PK_AGENT_VERSION;
 	t->ctl->nevents = t->ndefs;
 	t->ctl->def_size = sizeof(struct pk_event_def);
+	t->ctl->flags = t->o.no_optimize ? PK_CTL_NO_OPTIMIZE : 0;
 	t->ctl->defs_offset = defs_off;
 	memcpy((char *)t->ctl + defs_off, t->defs, (size_t)t->ndefs * sizeof(*t->defs));
 	return 0;
@@ -323,9 +326,13 @@ static void print_profile(struct trace *t)
 static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 {
 	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'F'}, {"buffer-size", required_argument, NULL, 'B'},
-	    {"filter", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-	    {"first-only", no_argument, NULL, '1'},   {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'F'},
+	    {"buffer-size", required_argument, NULL, 'B'},
+	    {"filter", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"first-only", no_argument, NULL, '1'},
+	    {"no-optimize", no_argument, NULL, 'O'},
+	    {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c, err;
@@ -344,6 +351,7 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 			break;
 		case 'o': t->o.out = optarg; break;
 		case '1': t->o.first_only = 1; break;
+		case 'O': t->o.no_optimize = 1; break;
 		case 'p':
 			t->o.pid = (pid_t)strtol(optarg, &end, 10);
 			if (*end || t->o.pid <= 0) {

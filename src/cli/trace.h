@@ -21,8 +21,9 @@ struct trace_opts {
 	int json;
 	double duration;
 	size_t buffer_size;
-	pid_t pid;	/* -p: attach to this process instead of starting one */
-	int first_only; /* programs the command execs are not traced */
+	pid_t pid;	 /* -p: attach to this process instead of starting one */
+	int first_only;	 /* programs the command execs are not traced */
+	int no_optimize; /* probes stay int3 */
 };
 
 struct trace {

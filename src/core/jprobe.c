@@ -196,7 +196,7 @@ static void unregister_batch(struct pk_jprobe **jps, int num)
 			pk_disable_probe(kps[i]);
 	}
 	pthread_mutex_lock(&pk_lock);
-	pk_wait_quiescent(NULL);
+	pk_wait_quiescent(NULL, 1);
 	pthread_mutex_unlock(&pk_lock);
 	while (b.busy) {
 		b.busy = 0;

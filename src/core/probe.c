@@ -107,7 +107,7 @@ struct pk_site *pk_site_bare(uintptr_t addr, int *err)
 void pk_site_bare_free(struct pk_site *s)
 {
 	site_unpublish(s);
-	pk_wait_quiescent(s);
+	pk_wait_quiescent(s, 1);
 	if (__atomic_load_n(&pk_nested_windows, __ATOMIC_RELAXED)) {
 		s->hnext = zombies;
 		zombies = s;
@@ -402,10 +402,11 @@ void pk_unregister_locked(struct pk_probe **ps, int n)
 	}
 	if (nd || n) {
 		pk_text_sync();
-		pk_wait_quiescent(NULL);
+		pk_wait_quiescent(NULL, 1);
 	}
 	for (i = 0; i < nd; i++) {
-		pk_wait_quiescent(dead[i]);
+		/* Ordered by the barrier of the wait above: only the slots are left to watch. */
+		pk_wait_quiescent(dead[i], 0);
 		/* A thread may still be headed for this slot with its marker lost: keep it. */
 		if (__atomic_load_n(&pk_nested_windows, __ATOMIC_RELAXED)) {
 			dead[i]->hnext = zombies;

@@ -188,14 +188,15 @@ static void wait_out_of_slot(struct pk_thread *t, int tid, const struct pk_site 
 	wait_out_of_dispatcher(t, tid);
 }
 
-void pk_wait_quiescent(const struct pk_site *site)
+void pk_wait_quiescent(const struct pk_site *site, int barrier)
 {
 	unsigned int i, hwm;
 	struct pk_thread *me = self;
 
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	/* A forked child's memory starts unregistered: register again then. */
-	if (asym_fence && pk_sys(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) &&
+	if (barrier && asym_fence &&
+	    pk_sys(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) &&
 	    (pk_sys(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) ||
 	     pk_sys(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)))
 		/* Cannot happen once registration worked; readers fence from now on. */

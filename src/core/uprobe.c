@@ -323,7 +323,7 @@ static void uprobe_drop(struct uprobe *u)
 static void wait_handlers(void)
 {
 	pthread_mutex_lock(&pk_lock);
-	pk_wait_quiescent(NULL);
+	pk_wait_quiescent(NULL, 1);
 	pthread_mutex_unlock(&pk_lock);
 }
 
