@@ -174,13 +174,10 @@ static void *park_thread(void *argv)
 	return NULL;
 }
 
-static void park_case(long (*fn)(long, long, long, long), char *at, int nest)
+/* Start a thread that parks itself in spin_handler (nested: in a second frame on top). */
+static void park_start(pthread_t *th, struct park_arg *a, int nest)
 {
-	struct pk_probe p = {.addr = at, .pre_handler = count_pre, .post_handler = count_post};
-	struct park_arg a = {.fn = fn, .x = 11};
 	struct sigaction sa;
-	pthread_t th;
-	int i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = spin_handler;
@@ -190,12 +187,22 @@ static void park_case(long (*fn)(long, long, long, long), char *at, int nest)
 	parked = release_park = 0;
 	nested = nest;
 	parked_ip = 0;
+	pthread_create(th, NULL, park_thread, a);
+	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void park_case(long (*fn)(long, long, long, long), char *at, int nest)
+{
+	struct pk_probe p = {.addr = at, .pre_handler = count_pre, .post_handler = count_post};
+	struct park_arg a = {.fn = fn, .x = 11};
+	pthread_t th;
+	int i;
+
 	hits_pre = hits_post = 0;
 	CHECK_EQ(pk_register_probe(&p), 0);
 	CHECK(p.flags & PK_FLAG_OPTIMIZED);
-	pthread_create(&th, NULL, park_thread, &a);
-	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
-		sched_yield();
+	park_start(&th, &a, nest);
 	CHECK_EQ(parked_ip, (unsigned long)at);
 	/* Every kind of rewrite of those bytes while the thread sits on them. */
 	for (i = 0; i < 20; i++) {
@@ -247,19 +254,11 @@ static void test_parked_evicted(void)
 	struct pk_probe p = {.addr = park_ev_at, .pre_handler = count_pre};
 	struct park_arg a = {.fn = park_ev, .x = 11};
 	const uint8_t orig = (uint8_t)park_ev_next[0];
-	struct sigaction sa;
 	pthread_t th;
 	int i;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = spin_handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGUSR1, &sa, NULL);
-	parked = release_park = nested = 0;
 	hits_pre = 0;
-	pthread_create(&th, NULL, park_thread, &a);
-	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
-		sched_yield();
+	park_start(&th, &a, 0);
 	CHECK_EQ(parked_ip, (unsigned long)park_ev_next);
 	CHECK_EQ(pk_register_probe(&p), 0);
 	CHECK(p.flags & PK_FLAG_OPTIMIZED);
@@ -295,6 +294,7 @@ static void test_parked_evicted(void)
 	CHECK_EQ((uint8_t)park_ev_next[0], orig);
 	CHECK_EQ(no_park(park_ev, 5), 16);
 	signal(SIGUSR1, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
 }
 
 /* Threads run through both sites while the main thread flips them, 10,000 times. */

@@ -69,6 +69,25 @@
 	mov	%rsp, %rbx
 .endm
 
+/* The general registers but rsp, from the struct pk_regs at rsp; flags untouched. */
+.macro RESTORE_GPRS
+	mov	R_R15(%rsp), %r15
+	mov	R_R14(%rsp), %r14
+	mov	R_R13(%rsp), %r13
+	mov	R_R12(%rsp), %r12
+	mov	R_BP(%rsp), %rbp
+	mov	R_BX(%rsp), %rbx
+	mov	R_R11(%rsp), %r11
+	mov	R_R10(%rsp), %r10
+	mov	R_R9(%rsp), %r9
+	mov	R_R8(%rsp), %r8
+	mov	R_AX(%rsp), %rax
+	mov	R_CX(%rsp), %rcx
+	mov	R_DX(%rsp), %rdx
+	mov	R_SI(%rsp), %rsi
+	mov	R_DI(%rsp), %rdi
+.endm
+
 /*
  * Restore the registers but rsp, the flags without popfq (microcoded, the
  * dearest instruction of a hit): DF by hand, OF by an add that overflows
@@ -85,21 +104,7 @@
 	add	$0x7f, %al
 	mov	R_FL(%rsp), %ah
 	sahf
-	mov	R_R15(%rsp), %r15
-	mov	R_R14(%rsp), %r14
-	mov	R_R13(%rsp), %r13
-	mov	R_R12(%rsp), %r12
-	mov	R_BP(%rsp), %rbp
-	mov	R_BX(%rsp), %rbx
-	mov	R_R11(%rsp), %r11
-	mov	R_R10(%rsp), %r10
-	mov	R_R9(%rsp), %r9
-	mov	R_R8(%rsp), %r8
-	mov	R_AX(%rsp), %rax
-	mov	R_CX(%rsp), %rcx
-	mov	R_DX(%rsp), %rdx
-	mov	R_SI(%rsp), %rsi
-	mov	R_DI(%rsp), %rdi
+	RESTORE_GPRS
 .endm
 
 /*
@@ -170,21 +175,7 @@ pk_entry_exit:
 2:	mov	R_IP(%rsp), %rax
 	mov	%rax, (%rdi)
 	mov	%rdi, R_ORIG(%rsp)
-	mov	R_R15(%rsp), %r15
-	mov	R_R14(%rsp), %r14
-	mov	R_R13(%rsp), %r13
-	mov	R_R12(%rsp), %r12
-	mov	R_BP(%rsp), %rbp
-	mov	R_BX(%rsp), %rbx
-	mov	R_R11(%rsp), %r11
-	mov	R_R10(%rsp), %r10
-	mov	R_R9(%rsp), %r9
-	mov	R_R8(%rsp), %r8
-	mov	R_AX(%rsp), %rax
-	mov	R_CX(%rsp), %rcx
-	mov	R_DX(%rsp), %rdx
-	mov	R_SI(%rsp), %rsi
-	mov	R_DI(%rsp), %rdi
+	RESTORE_GPRS
 	pushq	R_FL(%rsp)
 	popfq
 	mov	R_ORIG(%rsp), %rsp
