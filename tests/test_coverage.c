@@ -29,8 +29,16 @@
 /* Issue 9's acceptance figures. */
 #define BOUNDARY_GOAL 95.0
 #define ENTRY_GOAL    99.0
-/* 1 once the planner reaches ENTRY_GOAL: the entry figure then fails the test. */
+/*
+ * The entry figure fails the test, but not under AddressSanitizer: its
+ * shadow memory takes much of the address space where puns land, so that
+ * build measures a different process, not the planner.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define ASSERT_ENTRIES 0
+#else
 #define ASSERT_ENTRIES 1
+#endif
 
 #define SAMPLE	    200	     /* entries really registered per library */
 #define SEED	    20261206 /* fixed, so that a failure can be replayed */
@@ -316,9 +324,9 @@ static void run_lib(const char *lib, long *tot)
 	if (ASSERT_ENTRIES)
 		verdict(pct(c.entries_ok, c.nfns) >= ENTRY_GOAL, "coverage_entries", lib);
 	else if (pct(c.entries_ok, c.nfns) < ENTRY_GOAL)
-		printf("  note: %s entries %.2f%% < %.0f%% goal (not asserted yet: "
-		       "ASSERT_ENTRIES in %s)\n",
-		       lib, pct(c.entries_ok, c.nfns), ENTRY_GOAL, __FILE__);
+		printf("  note: %s entries %.2f%% < %.0f%% goal (not asserted under "
+		       "AddressSanitizer, whose shadow takes the address space)\n",
+		       lib, pct(c.entries_ok, c.nfns), ENTRY_GOAL);
 	verdict(c.sampled > 0 && c.agree == c.sampled, "coverage_dry_run_agrees", lib);
 	free(c.fns);
 }
