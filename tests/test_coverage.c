@@ -337,6 +337,11 @@ int main(void)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* The int3 pass of make check: registered probes then never take a jump to compare. */
+	if (getenv("PK_OPTIMIZE") && !strcmp(getenv("PK_OPTIMIZE"), "0")) {
+		printf("SKIP coverage: jump optimization is off in the environment\n");
+		return 0;
+	}
 	printf("jump-optimization coverage (pk_opt_check), goals: entries >= %.0f%%, "
 	       "boundaries >= %.0f%%\n",
 	       ENTRY_GOAL, BOUNDARY_GOAL);
