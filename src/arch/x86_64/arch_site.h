@@ -29,6 +29,7 @@ struct pk_arch_site {
 	uint8_t post;	 /* the jump goes to the post detour */
 	uint8_t span;	 /* bytes from the site that the jump changes or reads */
 	uint8_t evictee; /* a bare site: the successor a neighbour's jump evicted */
+	uint8_t gone;	 /* unoptimizing found other code there: nothing is written */
 	uintptr_t stub;	 /* a punned jump's stub, or 0 */
 	/* Eviction: the successor's bare site, its jump and the stub that jump lands on. */
 	struct pk_site *ev;

@@ -428,6 +428,7 @@ int arch_prepare_optimized(struct pk_site *site, const char **why)
 			return err;
 		}
 	}
+	a->gone = 0;
 	if (a->jmp_len)
 		return 0; /* planned before: pk_opt_unshadow() drops plans that lost their bytes */
 	a->post = site->nr_post > 0;
@@ -499,13 +500,33 @@ int arch_optimize_step(struct pk_site *site, int step)
 }
 
 /* The same backwards: our jump first, the successor's last. */
+/*
+ * Whether our jump (and an evicted successor's) is still what the code
+ * holds; the first byte may already be the int3 (a site listed twice).
+ */
+static int jump_in_place(const struct pk_arch_site *a, uintptr_t addr)
+{
+	uint8_t cur[8];
+
+	if (pk_read_nofault(cur, (const void *)addr, a->own) ||
+	    (cur[0] != a->jmp[0] && cur[0] != 0xcc) || memcmp(cur + 1, a->jmp + 1, a->own - 1u))
+		return 0;
+	return !a->ev ||
+	       (!pk_read_nofault(cur, (const void *)a->ev->addr, 5) && !memcmp(cur, a->ev_jmp, 5));
+}
+
 int arch_unoptimize_step(struct pk_site *site, int step)
 {
 	static const uint8_t int3 = 0xcc;
-	const struct pk_arch_site *a = &site->arch;
+	struct pk_arch_site *a = &site->arch;
 	uintptr_t b = a->ev ? a->ev->addr : 0;
 	int wrote;
 
+	/* Unmapped, or remapped with other code (dlclose, dlopen): not ours to write. */
+	if (step == 0)
+		a->gone = !jump_in_place(a, site->addr);
+	if (a->gone)
+		return 0;
 	switch (step) {
 	case 0: return poke_some(site->addr, &int3, 1);
 	case 1:
