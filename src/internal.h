@@ -273,7 +273,6 @@ int arch_can_probe(uintptr_t addr);
 int arch_arm_probe(struct pk_site *site);
 int arch_disarm_probe(struct pk_site *site);
 void arch_remove_probe(struct pk_site *site);
-int arch_is_trap_byte(uint8_t b);
 /*
  * Jump optimization. Prepare plans the jump and writes its detour (0, or a
  * negative errno with the reason in *why); the steps, 0 to ARCH_OPT_STEPS-1,

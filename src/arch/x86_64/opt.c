@@ -298,7 +298,6 @@ static int walk(uintptr_t from, int64_t rel0, int64_t stride, uint64_t width, in
 }
 
 struct ev_search {
-	struct pk_site *site;
 	uintptr_t b;
 	unsigned int len, q;
 	uint64_t detour;
@@ -339,7 +338,7 @@ static int evict(struct pk_site *site, uint64_t detour, int dry)
 {
 	struct pk_arch_site *a = &site->arch;
 	unsigned int len = a->insn.len, i;
-	struct ev_search e = {.site = site, .len = len, .q = 4 - len, .detour = detour, .dry = dry};
+	struct ev_search e = {.len = len, .q = 4 - len, .detour = detour, .dry = dry};
 	struct pk_insn succ;
 	struct pk_site *ev = NULL;
 	uint8_t buf[16];

@@ -461,11 +461,6 @@ void arch_release(void)
 		sigaction(trap_signals[i], &prev_act[trap_signals[i]], NULL);
 }
 
-int arch_is_trap_byte(uint8_t b)
-{
-	return b == INT3;
-}
-
 uintptr_t arch_rethook_trampoline(void)
 {
 	return (uintptr_t)pk_rethook_trampoline;
