@@ -75,6 +75,7 @@ struct pk_thread {
 	uintptr_t *ool;			 /* that thread's pk_ool, see below */
 	int depth;			 /* >0 while running a handler: nested hits are missed */
 	struct pk_retprobe_instance *ri; /* live return instances, newest first */
+	struct pk_retprobe_instance *ri_pending; /* entered at this hit, return not yet taken */
 	struct pk_retprobe_instance *parked;   /* taken off the stack while an exception unwinds */
 	struct pk_retprobe_instance *ri_cache; /* a free instance kept for the next entry... */
 	void *ri_cache_pool;		       /* ...of this pool; NULL: none kept */
@@ -181,6 +182,8 @@ int pk_dispatch_fault(struct pk_site *site, struct pk_regs *regs, int signo, str
 /* From the trampoline; non-zero when its fast exit can resume @regs. */
 int pk_rethook_dispatch(void *unused, struct pk_regs *regs);
 void pk_retprobe_thread_exit(struct pk_thread *t);
+/* Take over the return addresses of the instances this hit's entry handlers made. */
+void pk_retprobe_commit(struct pk_thread *t, struct pk_regs *regs);
 unsigned int pk_retprobe_pending(void);
 
 /* core/optimize.c: switching armed sites between int3 and a jump */

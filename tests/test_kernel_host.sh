@@ -94,6 +94,22 @@ if [ "$(grep -cE '^ +trace_target-[0-9]+ +\[[0-9]{3}\] \.\.\.\.\. +[0-9]+\.[0-9]
 	[ "$(grep -cE '^ +trace_target-[0-9]+ +\[[0-9]{3}\] \.\.\.\.\. +[0-9]+\.[0-9]{6}: [a-z]+: \(' "$tmp/u4")" = "$n" ]
 then pass kernel_and_user_line_shape; else fail kernel_and_user_line_shape "$(head -3 "$tmp/k4" "$tmp/u4")"; fi
 
+# 4b. $stack0 with a return probe on the same function: the entry event
+# reads the caller's return address, as the kernel's does, not the
+# return-probe trampoline (the return address is taken over after every
+# entry handler). Both runs without ASLR, so the addresses compare.
+D4B=("p:$G/s0 $TGT:tt_add s0=\$stack0 s1=\$stack1" "r:$G/r0 $TGT:tt_add")
+setarch -R "$PK" trace -o "$tmp/u4b" "${D4B[@]}" -- "$TGT" 3 >/dev/null 2>&1
+pkrun "$tmp/k4b.prog" "$tmp/ke4b" trace --kernel -o "$tmp/k4b" "${D4B[@]}" -- setarch -R "$TGT" 3
+s0u=$(grep -o ' s0=[^ ]*' "$tmp/u4b" | tr -d '\n')
+s0k=$(grep -o ' s0=[^ ]*' "$tmp/k4b" | tr -d '\n')
+if [ -n "$s0u" ] && [ "$s0u" = "$s0k" ] && [ "$(grep -c ': r0: ' "$tmp/u4b")" = 2 ] &&
+	[ "$(grep -c ': s0: ' "$tmp/u4b")" = 2 ]; then
+	pass "stack0_with_retprobe_equals_kernel ($s0u)"
+else
+	fail stack0_with_retprobe_equals_kernel "user:$s0u kernel:$s0k $(head -4 "$tmp/u4b" "$tmp/k4b" "$tmp/ke4b")"
+fi
+
 # 5. Filters: the kernel's filter file, and the kernel's own words for a bad one.
 pkrun "$tmp/o5.prog" "$tmp/e5" trace --kernel --filter 'loop: i > 5 && i < 9' -o "$tmp/o5" \
 	"p:$G/loop $TGT:tt_loop i=%di:s32" -- "$TGT" 20

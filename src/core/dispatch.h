@@ -28,6 +28,10 @@ static inline int pk_dispatch_pre(struct pk_site *site, struct pk_regs *regs, st
 	int internal, passes;
 
 	*post = 0;
+	/*
+	 * Return probes take the return address over only after every entry
+	 * handler ran: each sees the stack as the program left it ($stack0).
+	 */
 	if (!t || t->depth) {
 		/* A hit from inside a handler: run the instruction, no handler. */
 		pk_dispatch_missed(site);
@@ -46,6 +50,8 @@ static inline int pk_dispatch_pre(struct pk_site *site, struct pk_regs *regs, st
 			    (passes == 2 && (p->pk_priv.owner == PK_OWNER_INTERNAL) != internal))
 				continue;
 			if (p->pre_handler && p->pre_handler(p, regs)) {
+				if (t->ri_pending)
+					pk_retprobe_commit(t, regs);
 				t->depth--;
 				return 1;
 			}
@@ -53,6 +59,8 @@ static inline int pk_dispatch_pre(struct pk_site *site, struct pk_regs *regs, st
 				*post = 1;
 		}
 	}
+	if (t->ri_pending)
+		pk_retprobe_commit(t, regs);
 	t->depth--;
 	return 0;
 }

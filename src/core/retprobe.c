@@ -316,15 +316,36 @@ static int rp_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 		cache_put(t, ri);
 		return 0;
 	}
-	/* A handler that overrode the return (fault injection) already left the function. */
-	if (regs->sp != (unsigned long)slot) {
-		cache_put(t, ri);
-		return 0;
-	}
-	*slot = arch_rethook_trampoline();
-	ri->pk_next = t->ri;
-	t->ri = ri;
+	ri->pk_next = t->ri_pending;
+	t->ri_pending = ri;
 	return 0;
+}
+
+void pk_retprobe_commit(struct pk_thread *t, struct pk_regs *regs)
+{
+	struct pk_retprobe_instance *ri, *next, *order = NULL;
+
+	/* Taken in registration order, so returns run handlers newest first, as before. */
+	for (ri = t->ri_pending; ri; ri = next) {
+		next = ri->pk_next;
+		ri->pk_next = order;
+		order = ri;
+	}
+	t->ri_pending = NULL;
+	for (ri = order; ri; ri = next) {
+		unsigned long *slot = (unsigned long *)ri->pk_sp;
+
+		next = ri->pk_next;
+		/* A handler that overrode the return (fault injection) already left the function. */
+		if (regs->sp != ri->pk_sp) {
+			cache_put(t, ri);
+			continue;
+		}
+		ri->ret_addr = (void *)*slot;
+		*slot = arch_rethook_trampoline();
+		ri->pk_next = t->ri;
+		t->ri = ri;
+	}
 }
 
 int pk_rethook_dispatch(void *unused, struct pk_regs *regs)

@@ -119,6 +119,7 @@ struct pk_thread *pk_thread_claim(void)
 	t->nest = 0;
 	t->depth = 0;
 	t->ri = NULL;
+	t->ri_pending = NULL;
 	t->parked = NULL;
 	t->ri_cache_pool = NULL;
 	__atomic_store_n(&t->ool, &pk_ool, __ATOMIC_RELAXED);
