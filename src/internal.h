@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "probekit.h"
+#include "hstack.h"
 #include "arch_site.h"
 
 #define PK_IE __attribute__((tls_model("initial-exec")))
@@ -69,6 +70,13 @@ _Static_assert(offsetof(struct pk_site, vec) == 0, "entry.S reads pk_site.vec at
 
 /* Per-thread state, in a pool that signal handlers can claim without malloc. */
 struct pk_thread {
+	/*
+	 * Top of this record's handler stack: handlers, their callees and
+	 * the saved vector state run there, not on the program's stack
+	 * (which may be a small coroutine stack). Kept for the record's next
+	 * thread; 0 if it could not be mapped (the program's stack is used).
+	 */
+	uintptr_t hstack;
 	int tid;			 /* 0: free */
 	unsigned long seq;		 /* odd while the thread is inside the dispatcher */
 	int nest;			 /* dispatcher entries on this thread's stack */
@@ -81,6 +89,11 @@ struct pk_thread {
 	void *ri_cache_pool;		       /* ...of this pool; NULL: none kept */
 	struct pk_jframe *jframe; /* jprobe.c's save area; kept for the record's next thread */
 };
+
+/* entry.S: run fn(arg) on the calling thread's handler stack. */
+long pk_on_hstack(long (*fn)(void *), void *arg);
+_Static_assert(offsetof(struct pk_thread, hstack) == 0,
+	       "entry.S reads pk_thread.hstack at offset 0");
 
 /*
  * The site whose out-of-line slot this thread is running, or 0. Set by the

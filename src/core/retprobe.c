@@ -336,7 +336,8 @@ void pk_retprobe_commit(struct pk_thread *t, struct pk_regs *regs)
 		unsigned long *slot = (unsigned long *)ri->pk_sp;
 
 		next = ri->pk_next;
-		/* A handler that overrode the return (fault injection) already left the function. */
+		/* A handler that overrode the return (fault injection) already left the function.
+		 */
 		if (regs->sp != ri->pk_sp) {
 			cache_put(t, ri);
 			continue;

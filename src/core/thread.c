@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +109,18 @@ static struct pk_thread *claim(int tid)
 	return NULL;
 }
 
+/* A handler stack with a guard page below it; its top, or 0. */
+static uintptr_t map_hstack(void)
+{
+	long base = pk_syscall6(SYS_mmap, 0, PK_HSTACK_SIZE + 4096, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+
+	if (base < 0 && base > -4096)
+		return 0;
+	pk_sys(SYS_mprotect, base, 4096, PROT_NONE);
+	return (uintptr_t)base + 4096 + PK_HSTACK_SIZE;
+}
+
 /* A thread's first hit: claim its record. */
 struct pk_thread *pk_thread_claim(void)
 {
@@ -115,6 +128,8 @@ struct pk_thread *pk_thread_claim(void)
 
 	if (!t)
 		return NULL;
+	if (!t->hstack)
+		t->hstack = map_hstack();
 	t->seq &= ~1UL;
 	t->nest = 0;
 	t->depth = 0;
@@ -252,6 +267,13 @@ void pk_thread_init(void)
 	thread_init_done = 1;
 	asym_fence = pk_sys(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 	exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0;
+	/*
+	 * Bind the symbol now: a lazy binding's resolver saves the vector
+	 * state on the stack of the first thread that claims a record, which
+	 * may be a small coroutine stack.
+	 */
+	if (exit_key_ok)
+		pthread_setspecific(exit_key, pthread_getspecific(exit_key));
 	/* Once per load: a re-initialised engine must not run the handler twice. */
 	if (!atfork_done)
 		pthread_atfork(NULL, NULL, atfork_child);

@@ -13,6 +13,8 @@
  */
 	.text
 
+#include "hstack.h"
+
 #define R_R15	0
 #define R_R14	8
 #define R_R13	16
@@ -108,6 +110,36 @@
 .endm
 
 /*
+ * Leave the program's stack for the thread's handler stack (internal.h,
+ * PK_HSTACK_SIZE): what a hit puts on the program's stack is then only the
+ * struct pk_regs and the words above it, under 512 bytes past the red zone.
+ * A hit nested in a handler (or in a signal handler that interrupted one)
+ * is on the handler stack already and goes on below. A thread's first hit
+ * claims its record here, on the program's stack, with a few words.
+ * Clobbers rax, rcx and the caller-saved registers (all saved in regs).
+ */
+.macro TO_HSTACK
+	mov	pk_thread_self@gottpoff(%rip), %rax
+	mov	%fs:(%rax), %rax
+	test	%rax, %rax
+	jnz	7f
+	and	$-16, %rsp
+	call	pk_thread_claim
+	mov	%rbx, %rsp
+	test	%rax, %rax
+	jz	8f
+7:	mov	(%rax), %rax
+	test	%rax, %rax
+	jz	8f
+	mov	%rax, %rcx
+	sub	%rsp, %rcx
+	cmp	$PK_HSTACK_SIZE, %rcx
+	jb	8f
+	mov	%rax, %rsp
+8:
+.endm
+
+/*
  * Call \fn(argument word, regs, word above regs: the return address into
  * a detour or slot, where there is one). The extended state is saved around the
  * call only when \vec (a 32-bit memory operand, addressed off %rdi = the
@@ -118,6 +150,7 @@
  * restores; zero takes pk_entry_exit, which resumes anywhere.
  */
 .macro CALL_C fn, vec, above=0, fast
+	TO_HSTACK
 	mov	(R_SIZE + \above)(%rbx), %rdi
 	mov	%rbx, %rsi
 	mov	R_SIZE(%rbx), %rdx
@@ -254,6 +287,33 @@ pk_rethook_trampoline:
 	lea	(R_SIZE + 8 + 128)(%rsp), %rsp
 	jmp	*-8(%rsp)
 	.size	pk_rethook_trampoline, .-pk_rethook_trampoline
+
+/*
+ * long pk_on_hstack(long (*fn)(void *), void *arg): fn(arg) on the thread's
+ * handler stack, for the int3 path, whose registers the kernel has saved
+ * in the signal frame already.
+ */
+	.globl	pk_on_hstack
+	.hidden	pk_on_hstack
+	.type	pk_on_hstack, @function
+	.p2align 4
+pk_on_hstack:
+	push	%rbx
+	push	%r12
+	push	%r13
+	mov	%rdi, %r12
+	mov	%rsi, %r13
+	mov	%rsp, %rbx
+	TO_HSTACK
+	and	$-16, %rsp
+	mov	%r13, %rdi
+	call	*%r12
+	mov	%rbx, %rsp
+	pop	%r13
+	pop	%r12
+	pop	%rbx
+	ret
+	.size	pk_on_hstack, .-pk_on_hstack
 
 /*
  * long pk_copy_nofault_asm(void *dst, const void *src, size_t n): 0, or

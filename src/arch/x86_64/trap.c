@@ -156,41 +156,38 @@ static void pass_on(int sig, siginfo_t *si, ucontext_t *uc, int synthetic)
 	}
 }
 
-static void emulation_fault(struct pk_site *site, ucontext_t *uc, struct pk_regs *regs,
-			    uint64_t fault_addr, struct pk_thread *t)
+/* An emulated instruction faulted: 1 when the program's handler must see a SIGSEGV. */
+static int emulation_fault(struct pk_site *site, ucontext_t *uc, struct pk_regs *regs,
+			   struct pk_thread *t)
 {
-	siginfo_t si;
-	size_t i;
-
 	regs->ip = site->addr;
 	if (pk_dispatch_fault(site, regs, SIGSEGV, t)) {
 		regs_to_uc(regs, uc);
-		return;
+		return 0;
 	}
 	regs_to_uc(regs, uc);
-	for (i = 0; i < sizeof(si); i++)
-		((volatile char *)&si)[i] = 0;
-	si.si_signo = SIGSEGV;
-	si.si_code = SEGV_MAPERR;
-	si.si_addr = (void *)fault_addr;
-	pass_on(SIGSEGV, &si, uc, 1);
+	return 1;
 }
 
-static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
+struct trap_args {
+	siginfo_t *si;
+	ucontext_t *uc;
+	uint64_t fault_addr; /* of an emulated instruction that faulted */
+};
+
+enum { TRAP_DONE, TRAP_PASS_ON, TRAP_EMULATION_FAULT };
+
+static long trap_hit(void *arg)
 {
-	ucontext_t *uc = ucv;
+	struct trap_args *a = arg;
+	ucontext_t *uc = a->uc;
 	greg_t *g = uc->uc_mcontext.gregs;
 	uintptr_t addr = (uintptr_t)g[REG_RIP] - 1;
 	struct pk_thread *t;
 	struct pk_site *site;
 	struct pk_regs regs;
-	uint64_t fault_addr;
-	int post;
+	int post, ret;
 
-	if (si->si_code != SI_KERNEL) {
-		pass_on(sig, si, uc, 0);
-		return;
-	}
 	t = pk_thread_get();
 	/*
 	 * A probe hit while this thread is between its return into a slot and
@@ -206,34 +203,61 @@ static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
 		/* Removed while this thread was trapping: run the restored instruction. */
 		if (*(volatile uint8_t *)addr != INT3) {
 			g[REG_RIP] = (greg_t)addr;
-			return;
+			return TRAP_DONE;
 		}
-		pass_on(sig, si, uc, 0);
-		return;
+		return TRAP_PASS_ON;
 	}
 	uc_to_regs(uc, &regs);
 	regs.ip = addr;
 	if (pk_dispatch_pre(site, &regs, t, &post)) {
 		regs_to_uc(&regs, uc);
 		pk_thread_exit(t);
-		return;
+		return 0;
 	}
 	if (site->arch.slot) {
 		regs.ip = (uintptr_t)site->arch.slot + (post ? PK_SLOT_POST : 0);
 		regs_to_uc(&regs, uc);
 		pk_ool = (uintptr_t)site;
 		pk_thread_exit(t);
-		return;
+		return 0;
 	}
-	if (pk_insn_emulate(&site->arch.insn, &regs, &fault_addr)) {
-		emulation_fault(site, uc, &regs, fault_addr, t);
+	if (pk_insn_emulate(&site->arch.insn, &regs, &a->fault_addr)) {
+		ret = emulation_fault(site, uc, &regs, t) ? TRAP_EMULATION_FAULT : TRAP_DONE;
 		pk_thread_exit(t);
-		return;
+		return ret;
 	}
 	if (post)
 		pk_dispatch_post(site, &regs, t);
 	regs_to_uc(&regs, uc);
 	pk_thread_exit(t);
+	return 0;
+}
+
+/*
+ * The kernel's signal frame is on the program's stack; the rest of the hit
+ * is not. The program's own handlers run back here, on its stack.
+ */
+static void on_sigtrap(int sig, siginfo_t *si, void *ucv)
+{
+	struct trap_args a = {si, ucv, 0};
+	siginfo_t fault;
+	size_t i;
+
+	if (si->si_code != SI_KERNEL) {
+		pass_on(sig, si, ucv, 0);
+		return;
+	}
+	switch (pk_on_hstack(trap_hit, &a)) {
+	case TRAP_PASS_ON: pass_on(sig, si, ucv, 0); break;
+	case TRAP_EMULATION_FAULT:
+		for (i = 0; i < sizeof(fault); i++)
+			((volatile char *)&fault)[i] = 0;
+		fault.si_signo = SIGSEGV;
+		fault.si_code = SEGV_MAPERR;
+		fault.si_addr = (void *)a.fault_addr;
+		pass_on(SIGSEGV, &fault, ucv, 1);
+		break;
+	}
 }
 
 /*
