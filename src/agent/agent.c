@@ -28,6 +28,7 @@
 
 #include "agent/agent.h"
 #include "agent/proto.h"
+#include "arch_clock.h"
 #include "sym/sym.h"
 #include "internal.h"
 #include "ring/ring.h"
@@ -161,6 +162,9 @@ static void scratch_release(void)
 	scratch_key_ok = 0;
 }
 
+/* The tracer converts cycles to CLOCK_MONOTONIC (PK_CTL_CYCLES): a cheaper stamp per record. */
+static int stamp_cycles;
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -220,7 +224,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 			     &env);
 	if (len < 0)
 		return;
-	h->ts_ns = now_ns();
+	h->ts_ns = stamp_cycles ? pk_arch_cycles() : now_ns();
 	h->pid = (uint32_t)pid_cache;
 	h->tid = (uint32_t)tid_cache;
 	/* glibc reads it from rseq: no system call. */
@@ -700,6 +704,7 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 	/* For this process, as debug.kprobes-optimization is for the kernel. */
 	if (ctl->flags & PK_CTL_NO_OPTIMIZE)
 		pk_set_optimization(0);
+	stamp_cycles = !!(ctl->flags & PK_CTL_CYCLES);
 	for (i = s->nevents; s->events && i-- > 0;) {
 		struct agent_event *e = &s->events[i];
 		int err;

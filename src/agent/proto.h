@@ -14,7 +14,7 @@
 #include "events/events.h"
 
 #define PK_AGENT_MAGIC	 0x746b7062u /* "bpkt" */
-#define PK_AGENT_VERSION 1
+#define PK_AGENT_VERSION 2
 /* The ring's event id is 16 bits. */
 #define PK_AGENT_MAX_EVENTS 65535
 
@@ -84,12 +84,14 @@ struct pk_agent_ctl {
 
 /* Probes stay int3 (probekit trace --no-optimize). */
 #define PK_CTL_NO_OPTIMIZE 0x1u
+/* Records carry the cycle counter (pk_arch_cycles), not nanoseconds: the CLI converts. */
+#define PK_CTL_CYCLES 0x2u
 
 #define PK_TRACE_HDR_WHERE 0x1u
 
 /* Each ring record starts with this; the event's fetched record follows. */
 struct pk_trace_hdr {
-	uint64_t ts_ns; /* CLOCK_MONOTONIC, as the kernel's local trace clock */
+	uint64_t ts_ns; /* CLOCK_MONOTONIC, as the kernel's local trace clock (or PK_CTL_CYCLES) */
 	uint32_t pid;
 	uint32_t tid;
 	uint32_t cpu;

@@ -213,7 +213,9 @@ static int make_ctl(struct trace *t)
 	t->ctl->version = PK_AGENT_VERSION;
 	t->ctl->nevents = t->ndefs;
 	t->ctl->def_size = sizeof(struct pk_event_def);
-	t->ctl->flags = t->o.no_optimize ? PK_CTL_NO_OPTIMIZE : 0;
+	pk_cycle_clock_init(&t->clock);
+	t->ctl->flags =
+	    (t->o.no_optimize ? PK_CTL_NO_OPTIMIZE : 0) | (t->clock.on ? PK_CTL_CYCLES : 0);
 	t->ctl->defs_offset = defs_off;
 	memcpy((char *)t->ctl + defs_off, t->defs, (size_t)t->ndefs * sizeof(*t->defs));
 	return 0;
@@ -238,6 +240,7 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	const struct pk_event_def *d;
 	const void *rec;
 	char where[192], comm[17];
+	uint64_t ts;
 	size_t rlen;
 	int n;
 
@@ -247,6 +250,7 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	d = &t->defs[id];
 	rec = (const char *)data + sizeof(*h);
 	rlen = len - sizeof(*h);
+	ts = pk_cycle_clock_ns(&t->clock, h->ts_ns);
 	memcpy(comm, h->comm, 16);
 	comm[16] = 0;
 	if (d->flags & PK_EVF_RETURN) {
@@ -288,8 +292,8 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 		    .pid = h->pid,
 		    .tid = h->tid,
 		    .cpu = h->cpu,
-		    .sec = h->ts_ns / 1000000000ull,
-		    .usec = (unsigned int)(h->ts_ns % 1000000000ull / 1000),
+		    .sec = ts / 1000000000ull,
+		    .usec = (unsigned int)(ts % 1000000000ull / 1000),
 		    .group = d->group,
 		    .event = d->event,
 		    .probe = where,
@@ -300,8 +304,8 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	} else {
 		/* ftrace's trace_pipe line: comm-tid, cpu, flags, seconds.micros, event. */
 		fprintf(t->out, "%16s-%-7u [%03u] ..... %5llu.%06llu: %s: (%s)", comm, h->tid,
-			h->cpu, (unsigned long long)(h->ts_ns / 1000000000ull),
-			(unsigned long long)(h->ts_ns % 1000000000ull / 1000), d->event, where);
+			h->cpu, (unsigned long long)(ts / 1000000000ull),
+			(unsigned long long)(ts % 1000000000ull / 1000), d->event, where);
 		fwrite(t->line_buf, 1, (size_t)n, t->out);
 		fputc('\n', t->out);
 	}

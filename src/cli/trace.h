@@ -11,6 +11,7 @@
 
 #include "agent/proto.h"
 #include "cli/attach.h"
+#include "cli/clock.h"
 #include "cli/filter.h"
 #include "events/events.h"
 #include "ring/ring.h"
@@ -51,6 +52,7 @@ struct trace {
 	int early_status;	  /* the program's status if it ended before the agent answered */
 	char *line_buf;
 	size_t line_cap;
+	struct pk_cycle_clock clock; /* records' timestamps to CLOCK_MONOTONIC */
 };
 
 /* wildcard.c: does @d's symbol hold a glob ('*', '?', '[')? */

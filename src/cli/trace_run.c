@@ -157,6 +157,7 @@ int pk_trace_stream(struct trace *t, int *status)
 	pk_ring_set_watermark(&t->ring, 0);
 	for (;;) {
 		pk_ring_wait(&t->ring, 100);
+		pk_cycle_clock_sample(&t->clock);
 		if (pk_ring_consume(&t->ring, pk_trace_on_record, t, 2000000000ull) > 0 && !seen++)
 			pk_ring_set_watermark(&t->ring, t->o.buffer_size / 4);
 		fflush(t->out);
@@ -187,6 +188,7 @@ void pk_trace_stop_child(struct trace *t, int *status)
 			waitpid(t->child, status, 0);
 			break;
 		}
+		pk_cycle_clock_sample(&t->clock);
 		pk_ring_consume(&t->ring, pk_trace_on_record, t, 2000000000ull);
 		usleep(10000);
 	}
