@@ -16,6 +16,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "probekit.h"
 #include "pk_test.h"
 
@@ -220,7 +223,12 @@ static void test_default_action_kills(void)
 	CHECK_EQ(WTERMSIG(status), SIGSEGV);
 }
 
-static void test_fork_child_probes(void)
+/*
+ * @raw: fork with the system call, past pthread_atfork, as a program (or a
+ * runtime such as Go's) may: the engine must still notice that it is in a
+ * new process before it writes code.
+ */
+static void fork_child_probes(int raw)
 {
 	struct pk_probe p = {.addr = (void *)t_helper3, .pre_handler = pre};
 	unsigned char before[16];
@@ -231,7 +239,7 @@ static void test_fork_child_probes(void)
 	pre_hits = 0;
 	t_helper3(1);
 	CHECK_EQ(pre_hits, 1);
-	pid = fork();
+	pid = raw ? (pid_t)syscall(SYS_fork) : fork();
 	if (pid == 0) {
 		struct pk_probe q = {.addr = (void *)t_div, .pre_handler = pre};
 		int ok = 1;
@@ -257,6 +265,16 @@ static void test_fork_child_probes(void)
 	t_helper3(1);
 	CHECK_EQ(pre_hits, 1);
 	pk_unregister_probe(&p);
+}
+
+static void test_fork_child_probes(void)
+{
+	fork_child_probes(0);
+}
+
+static void test_raw_fork_child_probes(void)
+{
+	fork_child_probes(1);
 }
 
 static void test_read_nofault(void)
@@ -294,5 +312,6 @@ int main(void)
 	RUN(test_read_nofault);
 	RUN(test_default_action_kills);
 	RUN(test_fork_child_probes);
+	RUN(test_raw_fork_child_probes);
 	TEST_EXIT();
 }

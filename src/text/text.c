@@ -87,11 +87,21 @@ static unsigned int nr_recent_stubs;
 static int mem_fd = -1;
 static pid_t mem_pid;
 static int membarrier_ok = -1;
+/*
+ * A page the kernel zeroes in a forked child (MADV_WIPEONFORK): a child
+ * made without pthread_atfork (a raw fork or clone) would otherwise write
+ * its parent's memory through the inherited descriptor. Its word is 1
+ * while mem_fd is this process's, so a poke needs no getpid() call.
+ */
+static volatile int *fork_marker;
 
 static int open_mem(void)
 {
-	pid_t pid = getpid();
+	pid_t pid;
 
+	if (mem_fd >= 0 && fork_marker && *fork_marker)
+		return mem_fd;
+	pid = getpid();
 	if (mem_fd >= 0 && mem_pid == pid)
 		return mem_fd;
 	if (mem_fd >= 0)
@@ -99,6 +109,16 @@ static int open_mem(void)
 	/* After fork the old descriptor still writes the parent's memory. */
 	mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 	mem_pid = pid;
+	if (!fork_marker) {
+		void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p != MAP_FAILED && !madvise(p, PAGE, MADV_WIPEONFORK))
+			fork_marker = p;
+		else if (p != MAP_FAILED)
+			munmap(p, PAGE);
+	}
+	if (fork_marker)
+		*fork_marker = mem_fd >= 0;
 	return mem_fd;
 }
 
