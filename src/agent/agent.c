@@ -219,11 +219,13 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 		pk_ring_reserve(ring, e->id, ~(size_t)0 >> 1, &res); /* counts it lost */
 		return;
 	}
-	h = (struct pk_trace_hdr *)buf;
-	len = pk_event_fetch(e->def, regs, is_return, buf + sizeof(*h), SCRATCH_SIZE - sizeof(*h),
-			     &env);
+	len = pk_event_fetch(e->def, regs, is_return, buf, SCRATCH_SIZE, &env);
 	if (len < 0)
 		return;
+	if (pk_ring_reserve(ring, e->id, sizeof(*h) + (size_t)len, &res))
+		return; /* full: counted as lost by the ring, the program goes on */
+	/* The header straight into the ring: most of caller[] is not read, so not written. */
+	h = res.data;
 	h->ts_ns = stamp_cycles ? pk_arch_cycles() : now_ns();
 	h->pid = (uint32_t)pid_cache;
 	h->tid = (uint32_t)tid_cache;
@@ -232,7 +234,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	h->flags = 0;
 	h->ip = ip;
 	h->ret_ip = ret_ip;
-	memcpy(h->comm, comm_cache, sizeof(h->comm));
+	copy_record(h->comm, comm_cache, sizeof(h->comm));
 	h->caller[0] = 0;
 	if (is_return) {
 		pk_sprint_symbol(h->caller, sizeof(h->caller), (const void *)ret_ip);
@@ -240,9 +242,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 		snprintf(h->caller, sizeof(h->caller), "%.63s", e->st->where);
 		h->flags |= PK_TRACE_HDR_WHERE;
 	}
-	if (pk_ring_reserve(ring, e->id, sizeof(*h) + (size_t)len, &res))
-		return; /* full: counted as lost by the ring, the program goes on */
-	copy_record(res.data, buf, sizeof(*h) + (size_t)len);
+	copy_record(h + 1, buf, (size_t)len);
 	pk_ring_commit(ring, &res);
 }
 
