@@ -255,6 +255,13 @@ int pk_boundary_check(uintptr_t addr, const struct pk_sym_info *sym)
 		return 0;
 	if (addr < r.start || addr >= r.end)
 		return -EINVAL;
+	/*
+	 * A function's first byte starts an instruction by definition: an
+	 * entry probe decodes nothing here (a window per function made
+	 * registering every entry of a large library decode it whole).
+	 */
+	if (addr == r.start && !r.stride)
+		return 0;
 	if (r.stride) {
 		/* A PLT entry: short enough to walk every time, and not worth a kept map. */
 		r.start += (addr - r.start) / r.stride * r.stride;
