@@ -50,4 +50,12 @@ struct pk_site;
 /* Free what optimizing @site allocated: its stub and a detour slot of its own. */
 void pk_opt_arch_free(struct pk_site *site);
 
+/*
+ * The detours of a slot (opt.c), as the bytes from PK_SLOT_DETOUR to the
+ * slot's end: written with the slot itself, they cost a jump optimization
+ * no write of its own. @relocated: the slot runs a relocated instruction
+ * (else its detour serves an emulated one and leaves by the slow exit).
+ */
+int arch_detour_image(uint8_t *buf, const uint8_t *slot, int relocated);
+
 #endif

@@ -94,14 +94,13 @@ static void detour_code(struct pk_writer *w, const uint8_t *slot, uint64_t cont)
 	}
 }
 
-/* Both detours in the second half of a slot whose site literal is set. */
-static int write_detour(uint8_t *slot, int relocated)
+/* See arch_site.h. */
+int arch_detour_image(uint8_t *buf, const uint8_t *slot, int relocated)
 {
-	uint8_t buf[PK_SLOT_SIZE - PK_SLOT_DETOUR];
 	uintptr_t base = (uintptr_t)slot;
 	struct pk_writer w;
 
-	memset(buf, 0xcc, sizeof(buf));
+	memset(buf, 0xcc, PK_SLOT_SIZE - PK_SLOT_DETOUR);
 	pk_writer_init(&w, buf, PK_SLOT_DETOUR_POST - PK_SLOT_DETOUR, base + PK_SLOT_DETOUR);
 	detour_code(&w, slot, relocated ? base : 0);
 	if (w.err)
@@ -114,7 +113,16 @@ static int write_detour(uint8_t *slot, int relocated)
 	pk_writer_init(&w, buf + (PK_SLOT_LIT_OPT - PK_SLOT_DETOUR), 8,
 		       (uintptr_t)slot + PK_SLOT_LIT_OPT);
 	pk_writer_u64(&w, (uintptr_t)pk_opt_entry);
-	return pk_text_poke(slot + PK_SLOT_DETOUR, buf, sizeof(buf));
+	return w.err;
+}
+
+/* Both detours in the second half of a slot whose site literal is set. */
+static int write_detour(uint8_t *slot, int relocated)
+{
+	uint8_t buf[PK_SLOT_SIZE - PK_SLOT_DETOUR];
+	int err = arch_detour_image(buf, slot, relocated);
+
+	return err ? err : pk_text_poke(slot + PK_SLOT_DETOUR, buf, sizeof(buf));
 }
 
 /* A slot for the detour of an emulated instruction, which has none of its own. */

@@ -549,6 +549,9 @@ static int write_slot(struct pk_site *site, uint8_t *slot)
 	pk_writer_init(&w, buf + PK_SLOT_LIT_SITE, 16, lit_site);
 	pk_writer_u64(&w, (uintptr_t)site);
 	pk_writer_u64(&w, (uintptr_t)pk_post_entry);
+	/* Unused until the probe is jump-optimized; in the same write, it costs nothing then. */
+	if (!arch_detour_image(buf + PK_SLOT_DETOUR, slot, 1))
+		site->arch.dslot = slot;
 	return pk_text_poke(slot, buf, sizeof(buf));
 }
 
@@ -591,6 +594,7 @@ int arch_prepare_probe(struct pk_site *site)
 	if (err) {
 		pk_slot_free(site->arch.slot);
 		site->arch.slot = NULL;
+		site->arch.dslot = NULL;
 	}
 	return err;
 }
