@@ -128,7 +128,7 @@ $(BUILD)/install-dirs: FORCE
 FORCE:
 
 $(CLI): $(CLI_OBJ) $(EVLIB) $(STLIB)
-	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB) -lz
+	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB) -ldw -lz
 
 # Tests link the static library so that they can reach internal functions.
 TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests
