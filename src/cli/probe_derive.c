@@ -25,6 +25,8 @@ struct derive {
 	char **names;
 	int nnames;
 	int inlined_skipped;
+	char **out; /* definition and description pairs, emitted once all are made */
+	int nout;
 	char def[DEF_MAX];
 	size_t len;
 };
@@ -114,6 +116,19 @@ static void describe(struct derive *c, const struct pk_ppoint *p, const char *gr
 		out[n - 1] = 0;
 }
 
+static int keep(struct derive *c, const char *def, const char *desc)
+{
+	char **v = realloc(c->out, (size_t)(c->nout + 2) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	c->out = v;
+	v[c->nout] = strdup(def);
+	v[c->nout + 1] = strdup(desc);
+	c->nout += 2;
+	return v[c->nout - 2] && v[c->nout - 1] ? 0 : -ENOMEM;
+}
+
 static int one_point(void *arg, const struct pk_ppoint *p)
 {
 	struct derive *c = arg;
@@ -172,7 +187,7 @@ static int one_point(void *arg, const struct pk_ppoint *p)
 			return ret;
 	}
 	describe(c, p, group, event, desc, sizeof(desc));
-	return c->emit(c->arg, c->def, desc);
+	return keep(c, c->def, desc);
 }
 
 int pk_pp_derive(struct pk_dbg *d, const struct pk_pp *pp, pk_pp_emit_fn emit, void *arg, char *why,
@@ -189,6 +204,12 @@ int pk_pp_derive(struct pk_dbg *d, const struct pk_pp *pp, pk_pp_emit_fn emit, v
 				 "%s is inlined everywhere (%d copies): an inlined copy has no "
 				 "return to probe; probe its lines instead",
 				 pp->func, c.inlined_skipped);
+	/* All or nothing, as perf: no definition when one address fails. */
+	for (i = 0; !ret && i < c.nout; i += 2)
+		ret = emit(arg, c.out[i], c.out[i + 1]);
+	for (i = 0; i < c.nout; i++)
+		free(c.out[i]);
+	free(c.out);
 	for (i = 0; i < c.nnames; i++)
 		free(c.names[i]);
 	free(c.names);

@@ -525,9 +525,13 @@ int pk_pp_fetch(struct pk_dbg *d, const struct pk_ppoint *p, const struct pk_pp_
 		return pk_pp_fail(why, n, -EINVAL, "'%s' is not a variable name", a->text);
 	memcpy(var, e, l);
 	var[l] = 0;
-	if (lookup((Dwarf_Die *)&p->inst, p->addr, var, &die))
-		return pk_pp_fail(why, n, -ENOENT, "no variable '%s' in %s at this point%s", var,
-				  p->name, p->inlined ? " (an inlined copy)" : "");
+	if (lookup((Dwarf_Die *)&p->inst, p->addr, var, &die)) {
+		char where[128];
+
+		var_where(p, where, sizeof(where));
+		return pk_pp_fail(why, n, -ENOENT, "no variable '%s' in scope in %s at %s%s", var,
+				  p->name, where, p->inlined ? " (an inlined copy)" : "");
+	}
 	memset(&v, 0, sizeof(v));
 	ret = locate(d, p, &die, &v, why, n);
 	if (ret)

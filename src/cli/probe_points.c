@@ -309,6 +309,9 @@ static int scan_rows(struct rows *r, Dwarf_Die *cu)
 		if (!src || !want || !stmt || end || dwarf_lineaddr(ln, &a) ||
 		    dwarf_lineno(ln, &l) || a == last)
 			continue;
+		/* As perf: a function's entry is its line 0, the declaration's. */
+		if (r->inst && a == r->inst->addr)
+			dwarf_decl_line((Dwarf_Die *)&r->inst->inst, &l);
 		if (r->line >= 0 ? l != r->line
 				 : !lazy_match(pp->lazy, src, l, r->src, &r->src_lines, &r->src_n))
 			continue;

@@ -244,6 +244,11 @@ static int mark_rows(Dwarf_Die *cu, struct lines_ctx *c, Dwarf_Die *inst)
 			continue;
 		if (inst ? dwarf_haspc(inst, a) == 1 && !strcmp(src, c->file)
 			 : pk_pp_file_match(src, c->r->file)) {
+			Dwarf_Addr entry;
+
+			/* As perf: the entry is the function's line 0, its declaration. */
+			if (inst && !dwarf_entrypc(inst, &entry) && entry == a)
+				dwarf_decl_line(inst, &l);
 			if (!inst && !c->file)
 				c->file = strdup(src);
 			if (!inst && strcmp(src, c->file))
