@@ -146,10 +146,11 @@ static int one_point(void *arg, const struct pk_ppoint *p)
 		return pk_pp_fail(c->why, c->n, -ERANGE,
 				  "%s at 0x%lx is not in an executable segment of %s", p->name,
 				  (unsigned long)p->addr, c->d->path);
-	if (pp->event)
+	/* perf adds "__return" to a name given for a return probe too. */
+	if (pp->retprobe)
+		snprintf(base, sizeof(base), "%s__return", pp->event ? pp->event : p->name);
+	else if (pp->event)
 		snprintf(base, sizeof(base), "%s", pp->event);
-	else if (pp->retprobe)
-		snprintf(base, sizeof(base), "%s__return", p->name);
 	else if (pp->func && pp->line >= 0)
 		snprintf(base, sizeof(base), "%s_L%d", p->name, pp->line);
 	else
