@@ -187,7 +187,7 @@ install: lib $(BUILD)/probekit.pc
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/probekit
 	install -m 755 $(AGENT) $(DESTDIR)$(AGENTDIR)/libprobekit-agent.so
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(COMPDIR)
-	install -m 644 man/probekit.1 man/probekit-trace.1 man/probekit-list.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/probekit.1 man/probekit-trace.1 man/probekit-list.1 man/probekit-probe.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/probekit.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 completions/probekit $(DESTDIR)$(COMPDIR)/probekit
 
@@ -196,7 +196,8 @@ uninstall:
 		$(DESTDIR)$(PCDIR)/probekit.pc $(DESTDIR)$(BINDIR)/probekit \
 		$(DESTDIR)$(AGENTDIR)/libprobekit-agent.so $(DESTDIR)$(COMPDIR)/probekit \
 		$(DESTDIR)$(MANDIR)/man1/probekit.1 $(DESTDIR)$(MANDIR)/man1/probekit-trace.1 \
-		$(DESTDIR)$(MANDIR)/man1/probekit-list.1 $(DESTDIR)$(MANDIR)/man3/probekit.3
+		$(DESTDIR)$(MANDIR)/man1/probekit-list.1 $(DESTDIR)$(MANDIR)/man1/probekit-probe.1 \
+		$(DESTDIR)$(MANDIR)/man3/probekit.3
 
 deps:
 	@scripts/deps.sh

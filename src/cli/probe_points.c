@@ -121,6 +121,19 @@ static int cu_optimized(Dwarf_Die *die)
 	return 0;
 }
 
+static int has_params(Dwarf_Die *func)
+{
+	Dwarf_Die child;
+
+	if (dwarf_child(func, &child))
+		return 0;
+	do
+		if (dwarf_tag(&child) == DW_TAG_formal_parameter)
+			return 1;
+	while (dwarf_siblingof(&child, &child) == 0);
+	return 0;
+}
+
 /* The first address after the prologue: the function's next line-table row. */
 static Dwarf_Addr past_prologue(const struct pk_ppoint *p)
 {
@@ -163,7 +176,8 @@ static int entry_point(void *arg, const struct pk_ppoint *p)
 	if (c->pp->has_offset) {
 		q.addr += c->pp->offset;
 	} else if (!c->pp->retprobe && !p->inlined) {
-		if (!cu_optimized((Dwarf_Die *)&p->cu))
+		/* As perf: only where parameters wait for the prologue to store them. */
+		if (has_params((Dwarf_Die *)&p->inst) && !cu_optimized((Dwarf_Die *)&p->cu))
 			q.addr = past_prologue(p);
 	}
 	return c->fn(c->arg, &q);
