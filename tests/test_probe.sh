@@ -148,6 +148,15 @@ if [ ! -w $TR/uprobe_events ]; then
 	echo "SKIP perf differential: no writable $TR/uprobe_events"
 	exit $failed
 fi
+# The same inlined copies through the kernel's uprobes (trace --kernel --probe).
+"$PK" trace --kernel -x "$tmp/prog2" --probe 'scale v k' -- "$tmp/prog2" >"$tmp/tr" 2>"$tmp/err"
+got=$(sed -nE 's/^.*: (scale[_0-9]*): \([^)]*\) /\1 /p' "$tmp/tr" | tr '\n' ';')
+if [ "$got" = "scale v=128 k=2;scale_1 v=101 k=3;scale_2 v=559 k=5;" ]; then
+	pass inlined_copies_kernel
+else
+	fail inlined_copies_kernel "got '$got'"
+	detail <"$tmp/err"
+fi
 corpus=(
 	'callee a p->name:string p->vals[2] s:string p->next->id'
 	'callee%return $retval'
