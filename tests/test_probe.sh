@@ -122,7 +122,14 @@ fi
 # with an ordinary definition and a return probe, at -O0 and -O2.
 for o in 0 2; do
 	"$PK" trace -x "$tmp/prog$o" --probe 'scale v k' --probe 'callee%return $retval' \
-		"p:plain $tmp/prog$o:callee" -- "$tmp/prog$o" >"$tmp/tr" 2>"$tmp/err"
+		"p:plain $tmp/prog$o:callee" --probe 'sink v total' -- "$tmp/prog$o" >"$tmp/tr" 2>"$tmp/err"
+	# A global by name, as uprobe_events' @+OFFSET (perf writes @total+0, which uprobes refuse).
+	got=$(sed -nE 's/^.* sink: \([^)]*\) //p' "$tmp/tr" | tr '\n' ';')
+	if [ "$got" = "v=256 total=0;v=303 total=256;v=2795 total=559;v=3485 total=3354;" ]; then
+		pass "global_variable_O$o"
+	else
+		fail "global_variable_O$o" "got '$got'"
+	fi
 	got=$(sed -nE 's/^.*: (scale[_0-9]*): \([^)]*\) /\1 /p' "$tmp/tr" | tr '\n' ';')
 	want="scale v=128 k=2;scale_1 v=101 k=3;scale_2 v=559 k=5;"
 	if [ "$got" = "$want" ] && [ "$(grep -c ' callee__return: .*arg1=' "$tmp/tr")" = 2 ] &&
@@ -166,6 +173,7 @@ corpus=(
 	'callee $params'
 	'shifted $vars'
 	'scale v'
+	'sink v total'
 )
 mkdir "$inst"
 # A definition's text as the kernel lists it, for both sides alike.
@@ -178,7 +186,7 @@ for o in 0 2; do
 		n=$((n + 1))
 		ours=$("$PK" probe -q -x "$bin" "${grp}p:q$n=$d" 2>&1)
 		ours_rc=$?
-		if ! perf probe -q -x "$bin" -a "$grp:e$n=$d" >"$tmp/perr" 2>&1; then
+		if ! perf probe -x "$bin" -a "$grp:e$n=$d" >"$tmp/perr" 2>&1; then
 			echo "  O$o '$d': perf refused$(tr '\n' ' ' <"$tmp/perr" | cut -c1-160)"
 			echo "$ours" | sed 's/^/    probekit: /'
 			continue

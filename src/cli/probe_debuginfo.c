@@ -268,3 +268,21 @@ int pk_dbg_offset(const struct pk_dbg *d, Dwarf_Addr addr, unsigned long *off)
 	}
 	return -ERANGE;
 }
+
+int pk_dbg_static_offset(const struct pk_dbg *d, Dwarf_Addr addr, unsigned long *off)
+{
+	size_t i, nph;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(d->elf, &nph))
+		return -ERANGE;
+	/* uprobe_events' @+OFFSET counts from where the probed segment says the file starts. */
+	for (i = 0; i < nph; i++) {
+		if (gelf_getphdr(d->elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    (ph.p_flags & PF_X)) {
+			*off = (unsigned long)(addr - (ph.p_vaddr - ph.p_offset));
+			return 0;
+		}
+	}
+	return -ERANGE;
+}

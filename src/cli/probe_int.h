@@ -39,6 +39,9 @@ int pk_pp_fail(char *why, size_t n, int err, const char *fmt, ...)
 /* The file offset (as uprobe_events takes it) of virtual address @addr. Errors: -ERANGE. */
 int pk_dbg_offset(const struct pk_dbg *d, Dwarf_Addr addr, unsigned long *off);
 
+/* @addr of a static variable as uprobe_events' @+OFFSET. Errors: -ERANGE. */
+int pk_dbg_static_offset(const struct pk_dbg *d, Dwarf_Addr addr, unsigned long *off);
+
 /* Does source path @full name @want ("main.c", "src/main.c", or the full path)? */
 int pk_pp_file_match(const char *full, const char *want);
 

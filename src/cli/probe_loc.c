@@ -22,6 +22,7 @@
 /* A value being located: either itself a fetch expression, or in memory at base + off. */
 struct val {
 	int in_mem;
+	int is_static;	 /* in memory at the file offset @+off, not at base + off */
 	char base[TEXT]; /* a fetch expression: the value, or the memory's base address */
 	long off;
 	Dwarf_Die type;
@@ -38,6 +39,8 @@ static int render(const struct val *v, char *out, size_t n)
 
 	if (!v->in_mem)
 		l = snprintf(out, n, "%s", v->base);
+	else if (v->is_static)
+		l = snprintf(out, n, "@+0x%lx", (unsigned long)v->off);
 	else
 		l = snprintf(out, n, "%s%ld(%s)", v->off < 0 ? "" : "+", v->off, v->base);
 	return l < 0 || (size_t)l >= n ? -E2BIG : 0;
@@ -53,6 +56,7 @@ static int to_base(struct val *v)
 	memcpy(v->base, text, sizeof(text));
 	v->off = 0;
 	v->in_mem = 1;
+	v->is_static = 0;
 	return 0;
 }
 
@@ -246,6 +250,14 @@ static int locate(struct pk_dbg *d, const struct pk_ppoint *p, Dwarf_Die *var, s
 			v->off = fboff + (long)ops[0].number;
 			addr = 1;
 			continue;
+		} else if (i == 0 && op == DW_OP_addr && len == 1) {
+			unsigned long off;
+
+			if (pk_dbg_static_offset(d, ops[0].number, &off))
+				break;
+			v->in_mem = v->is_static = 1;
+			v->off = (long)off;
+			return 0;
 		} else if (i == 0 && op >= DW_OP_lit0 && op <= DW_OP_lit31 && len == 2 &&
 			   ops[1].atom == DW_OP_stack_value) {
 			snprintf(v->base, sizeof(v->base), "\\%u", op - DW_OP_lit0);
@@ -467,6 +479,25 @@ static int stringish(Dwarf_Die *t, int *is_array)
 	       size == 1;
 }
 
+/* A unit's variable @name that has a location (a definition, not a declaration). */
+static int lookup_static(Dwarf_Die *cu, const char *name, Dwarf_Die *out)
+{
+	Dwarf_Die child;
+
+	if (dwarf_child(cu, &child))
+		return -ENOENT;
+	do {
+		const char *n = dwarf_diename(&child);
+
+		if (dwarf_tag(&child) == DW_TAG_variable && n && !strcmp(n, name) &&
+		    dwarf_hasattr_integrate(&child, DW_AT_location)) {
+			*out = child;
+			return 0;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return -ENOENT;
+}
+
 /* Looks @name up in @scope's variables at @addr, innermost block first. */
 static int lookup(Dwarf_Die *scope, Dwarf_Addr addr, const char *name, Dwarf_Die *out)
 {
@@ -492,6 +523,24 @@ static int lookup(Dwarf_Die *scope, Dwarf_Addr addr, const char *name, Dwarf_Die
 			return 0;
 		}
 	} while (dwarf_siblingof(&child, &child) == 0);
+	return -ENOENT;
+}
+
+/* A variable of static storage named @name: in @cu first, then in any unit. */
+static int lookup_global(struct pk_dbg *d, Dwarf_Die *cu, const char *name, Dwarf_Die *out)
+{
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	Dwarf_Die unit, child;
+
+	if (!lookup_static(cu, name, out))
+		return 0;
+	while (dwarf_nextcu(d->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		if (dwarf_offdie(d->dw, off + hsize, &unit) && dwarf_child(&unit, &child) == 0 &&
+		    !lookup_static(&unit, name, out))
+			return 0;
+		off = next;
+	}
 	return -ENOENT;
 }
 
@@ -525,7 +574,8 @@ int pk_pp_fetch(struct pk_dbg *d, const struct pk_ppoint *p, const struct pk_pp_
 		return pk_pp_fail(why, n, -EINVAL, "'%s' is not a variable name", a->text);
 	memcpy(var, e, l);
 	var[l] = 0;
-	if (lookup((Dwarf_Die *)&p->inst, p->addr, var, &die)) {
+	if (lookup((Dwarf_Die *)&p->inst, p->addr, var, &die) &&
+	    lookup_global(d, (Dwarf_Die *)&p->cu, var, &die)) {
 		char where[128];
 
 		var_where(p, where, sizeof(where));
