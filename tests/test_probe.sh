@@ -187,7 +187,7 @@ for o in 0 2; do
 		ours=$("$PK" probe -q -x "$bin" "${grp}p:q$n=$d" 2>&1)
 		ours_rc=$?
 		if ! perf probe -x "$bin" -a "$grp:e$n=$d" >"$tmp/perr" 2>&1; then
-			echo "  O$o '$d': perf refused$(tr '\n' ' ' <"$tmp/perr" | cut -c1-160)"
+			echo "  O$o '$d': perf refused: $(tr '\n' ' ' <"$tmp/perr" | cut -c1-160)"
 			echo "$ours" | sed 's/^/    probekit: /'
 			continue
 		fi
