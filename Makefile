@@ -138,8 +138,10 @@ $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 		$(LDLIBS_LIB) -lz -lm
 
 # The test of the command's kernel backend links the backend's modules.
-KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output args command)
+KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output args command \
+	probe_cli probe_spec probe_debuginfo probe_points probe_loc probe_derive probe_show)
 $(BUILD)/tests/test_kernel_cli: TEST_CLI_OBJ = $(KERNEL_CLI_OBJ)
+$(BUILD)/tests/test_kernel_cli: LDLIBS_LIB += -ldw
 $(BUILD)/tests/test_kernel_cli: $(KERNEL_CLI_OBJ)
 
 $(BUILD)/tests/%: tests/%.cc $(STLIB)
