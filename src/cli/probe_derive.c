@@ -6,6 +6,7 @@
  * "_L3" for a line relative to it, "__return", then "_1", "_2"... for each
  * further address), with perf's "-l" description of each.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,10 @@ static int one_point(void *arg, const struct pk_ppoint *p)
 		snprintf(base, sizeof(base), "%s_L%d", p->name, pp->line);
 	else
 		snprintf(base, sizeof(base), "%s", p->name);
+	/* An event name follows C identifier rules ("operator<", "f.part.0" do not). */
+	for (i = 0; base[i]; i++)
+		if (!isalnum((unsigned char)base[i]) && base[i] != '_')
+			base[i] = '_';
 	ret = unique_name(c, base, event, sizeof(event));
 	if (ret)
 		return ret;

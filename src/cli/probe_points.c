@@ -53,7 +53,7 @@ static int visit(struct walk *w, Dwarf_Die *die, Dwarf_Die *func)
 			}
 		}
 	} else if (tag != DW_TAG_lexical_block && tag != DW_TAG_compile_unit &&
-		   tag != DW_TAG_partial_unit) {
+		   tag != DW_TAG_partial_unit && tag != DW_TAG_namespace) {
 		return 0;
 	}
 	if (dwarf_child(die, &child) == 0) {
@@ -216,7 +216,8 @@ static int innermost(Dwarf_Die *die, Dwarf_Addr a, const Dwarf_Die *func, struct
 	} else if (tag == DW_TAG_lexical_block) {
 		if (dwarf_haspc(die, a) != 1)
 			return 0;
-	} else if (tag != DW_TAG_compile_unit && tag != DW_TAG_partial_unit) {
+	} else if (tag != DW_TAG_compile_unit && tag != DW_TAG_partial_unit &&
+		   tag != DW_TAG_namespace) {
 		return 0;
 	}
 	if (dwarf_child(die, &child) == 0) {
