@@ -128,7 +128,7 @@ $(BUILD)/install-dirs: FORCE
 FORCE:
 
 $(CLI): $(CLI_OBJ) $(EVLIB) $(STLIB)
-	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB) -lz
+	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB) -ldw -lz
 
 # Tests link the static library so that they can reach internal functions.
 TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests
@@ -138,8 +138,10 @@ $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 		$(LDLIBS_LIB) -lz -lm
 
 # The test of the command's kernel backend links the backend's modules.
-KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output args command)
+KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output args command \
+	probe_cli probe_spec probe_debuginfo probe_points probe_loc probe_derive probe_show)
 $(BUILD)/tests/test_kernel_cli: TEST_CLI_OBJ = $(KERNEL_CLI_OBJ)
+$(BUILD)/tests/test_kernel_cli: LDLIBS_LIB += -ldw
 $(BUILD)/tests/test_kernel_cli: $(KERNEL_CLI_OBJ)
 
 $(BUILD)/tests/%: tests/%.cc $(STLIB)
@@ -187,7 +189,7 @@ install: lib $(BUILD)/probekit.pc
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/probekit
 	install -m 755 $(AGENT) $(DESTDIR)$(AGENTDIR)/libprobekit-agent.so
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(COMPDIR)
-	install -m 644 man/probekit.1 man/probekit-trace.1 man/probekit-list.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/probekit.1 man/probekit-trace.1 man/probekit-list.1 man/probekit-probe.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/probekit.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 completions/probekit $(DESTDIR)$(COMPDIR)/probekit
 
@@ -196,7 +198,8 @@ uninstall:
 		$(DESTDIR)$(PCDIR)/probekit.pc $(DESTDIR)$(BINDIR)/probekit \
 		$(DESTDIR)$(AGENTDIR)/libprobekit-agent.so $(DESTDIR)$(COMPDIR)/probekit \
 		$(DESTDIR)$(MANDIR)/man1/probekit.1 $(DESTDIR)$(MANDIR)/man1/probekit-trace.1 \
-		$(DESTDIR)$(MANDIR)/man1/probekit-list.1 $(DESTDIR)$(MANDIR)/man3/probekit.3
+		$(DESTDIR)$(MANDIR)/man1/probekit-list.1 $(DESTDIR)$(MANDIR)/man1/probekit-probe.1 \
+		$(DESTDIR)$(MANDIR)/man3/probekit.3
 
 deps:
 	@scripts/deps.sh

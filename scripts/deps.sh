@@ -6,6 +6,8 @@ need=()
 have_header() { [ -e "/usr/include/$1" ]; }
 have_header Zydis/Zydis.h || need+=(libzydis-dev)
 have_header libelf.h || need+=(libelf-dev)
+# probekit probe / trace --probe: DWARF through libdw.
+have_header elfutils/libdw.h || need+=(libdw-dev)
 have_header zlib.h || need+=(zlib1g-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v g++ >/dev/null || need+=(g++)
@@ -23,6 +25,8 @@ command -v xargs >/dev/null || need+=(findutils)
 [ -x /usr/bin/rustc ] || need+=(rustc)
 command -v man >/dev/null || need+=(man-db)
 [ -e /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
+# tests/test_probe.sh compares the definitions it derives with perf probe's.
+command -v perf >/dev/null || need+=(linux-perf)
 # tests/test_coverage.c measures jump-optimization coverage on these libraries.
 have_lib() { [ -e "/usr/lib/x86_64-linux-gnu/$1" ] || [ -e "/lib/x86_64-linux-gnu/$1" ]; }
 have_lib libz.so.1 || need+=(zlib1g)

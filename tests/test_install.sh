@@ -26,7 +26,7 @@ check run-static "$stage/consumer-static"
 
 # Issue 10 item 13: man pages, bash completion, and a second install with
 # another PREFIX whose probekit.pc (and agent path) says that prefix.
-for m in man1/probekit.1 man1/probekit-trace.1 man1/probekit-list.1 man3/probekit.3; do
+for m in man1/probekit.1 man1/probekit-trace.1 man1/probekit-list.1 man1/probekit-probe.1 man3/probekit.3; do
 	check "man-$(basename $m)" test -f "$stage/usr/share/man/$m"
 done
 check man-probekit-trace sh -c "MANPATH='$stage/usr/share/man' MANWIDTH=80 man probekit-trace |

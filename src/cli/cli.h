@@ -12,6 +12,7 @@
 
 int cmd_trace(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 /* The same commands on the kernel's tracefs probes: "--kernel" anywhere before "--". */
 int cmd_trace_kernel(int argc, char **argv);
 int cmd_list_kernel(int argc, char **argv);

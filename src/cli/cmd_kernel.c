@@ -29,6 +29,7 @@
 #include "cli/cli.h"
 #include "cli/kline.h"
 #include "cli/output.h"
+#include "cli/probe_cli.h"
 #include "cli/tracefs.h"
 #include "events/events.h"
 #include "internal.h"
@@ -99,6 +100,7 @@ static void ktrace_usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  -e FILE            read definitions from FILE, one per line, '#' comments\n"
+		"  -x BIN --probe DEF  perf probe's language on BIN's DWARF ('probekit probe -h')\n"
 		"  -o FILE            write events to FILE instead of standard output\n"
 		"      --format FMT   text (trace_pipe's lines, the default) or json\n"
 		"  -d SECONDS         stop after SECONDS (COMMAND is then terminated)\n"
@@ -1075,15 +1077,29 @@ static void print_kprofile(struct ktrace *kt, long long lost)
 static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 {
 	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'F'}, {"buffer-size", required_argument, NULL, 'B'},
-	    {"filter", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-	    {"tree", no_argument, NULL, 'T'},	      {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'F'},
+	    {"buffer-size", required_argument, NULL, 'B'},
+	    {"filter", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"tree", no_argument, NULL, 'T'},
+	    {"exec", required_argument, NULL, 'x'},
+	    {"probe", required_argument, NULL, 'P'},
+	    {"debug-file", required_argument, NULL, 'D'},
+	    {NULL, 0, NULL, 0},
 	};
+	const char *bin = NULL, *debug_file = NULL;
 	char *end;
 	int c, err;
 
-	while ((c = pk_cli_getopt(argc, argv, "e:o:d:h", longopts, cmd)) != -1) {
+	while ((c = pk_cli_getopt(argc, argv, "e:o:d:x:h", longopts, cmd)) != -1) {
 		switch (c) {
+		case 'x': bin = optarg; break;
+		case 'D': debug_file = optarg; break;
+		case 'P':
+			if (pk_probe_add("probekit trace", bin, debug_file, optarg, add_kdef_line,
+					 kt))
+				return -EINVAL;
+			break;
 		case 'T': kt->tree = 1; break;
 		case 1:
 			if (add_kdef(kt, optarg))

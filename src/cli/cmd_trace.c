@@ -22,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/probe_cli.h"
 #include "cli/trace.h"
 
 static void trace_usage(FILE *f)
@@ -37,6 +38,11 @@ static void trace_usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  -e FILE            read definitions from FILE, one per line, '#' comments\n"
+		"  -x, --exec BIN     the object of the --probe definitions after it\n"
+		"      --probe DEF    perf probe's language, compiled with BIN's DWARF into\n"
+		"                     definitions ('callee a p->name:string', 'callee%%return\n"
+		"                     $retval', 'main.c:12 sum'; 'probekit probe -h' says more)\n"
+		"      --debug-file F BIN's DWARF is in F\n"
 		"  -o FILE            write events to FILE instead of standard output\n"
 		"      --format FMT   text (ftrace's trace format, the default) or json\n"
 		"  -p PID             attach to running process PID; at the end (Ctrl-C, -d,\n"
@@ -336,14 +342,25 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 	    {"help", no_argument, NULL, 'h'},
 	    {"first-only", no_argument, NULL, '1'},
 	    {"no-optimize", no_argument, NULL, 'O'},
+	    {"exec", required_argument, NULL, 'x'},
+	    {"probe", required_argument, NULL, 'P'},
+	    {"debug-file", required_argument, NULL, 'D'},
 	    {NULL, 0, NULL, 0},
 	};
+	const char *bin = NULL, *debug_file = NULL;
 	char *end;
 	int c, err;
 
 	t->o.buffer_size = 4096 * 1024;
-	while ((c = pk_cli_getopt(argc, argv, "e:o:d:p:h", longopts, cmd)) != -1) {
+	while ((c = pk_cli_getopt(argc, argv, "e:o:d:p:x:h", longopts, cmd)) != -1) {
 		switch (c) {
+		case 'x': bin = optarg; break;
+		case 'D': debug_file = optarg; break;
+		case 'P':
+			if (pk_probe_add("probekit trace", bin, debug_file, optarg, add_def_line,
+					 t))
+				return -EINVAL;
+			break;
 		case 1:
 			if (add_def(t, optarg))
 				return -EINVAL;

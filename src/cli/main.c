@@ -12,6 +12,8 @@ static const struct {
 } commands[] = {
     {"trace", cmd_trace, "record probe events of a program, printed as ftrace prints them"},
     {"list", cmd_list, "the functions that can be probed, and why not for the others"},
+    {"probe", cmd_probe,
+     "perf probe's definitions by source (DWARF) made into kprobe_events lines"},
 };
 
 static void usage(FILE *f)
