@@ -213,6 +213,10 @@ void pk_opt_unshadow(uintptr_t addr);
 int pk_opt_check(uintptr_t addr, const char **why);
 /* Whether a probe's handlers may touch vector or x87 state. */
 int pk_probe_uses_vector(const struct pk_probe *p);
+/* Whether handler @fn may touch vector or x87 state (and is not trusted not to). */
+int pk_code_uses_vector(const void *fn);
+/* entry.S: fn(a, b) with the extended state saved around it. */
+long pk_vec_call(const void *fn, void *a, void *b);
 /* entry.S: a return probe's handler may touch vector state. */
 extern unsigned int pk_rethook_vec;
 /* Handlers known not to touch vector state although analysis cannot tell (the agent's). */

@@ -170,16 +170,22 @@ void pk_vec_trust(const void *fn)
 	}
 }
 
-static __attribute__((unused)) int uses_vector(const void *fn)
+int pk_code_uses_vector(const void *fn)
 {
 	int i;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/* The sanitizers' run-time, called from our own hit path, may use any register. */
+	(void)i;
+	return fn != NULL;
+#else
 	if (!fn)
 		return 0;
 	for (i = 0; i < MAX_TRUSTED && trusted[i]; i++)
 		if (trusted[i] == fn)
 			return 0;
 	return arch_code_uses_vector((uintptr_t)fn);
+#endif
 }
 
 int pk_probe_uses_vector(const struct pk_probe *p)
@@ -187,21 +193,14 @@ int pk_probe_uses_vector(const struct pk_probe *p)
 	const void *entry, *ret;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-	/* The sanitizers' run-time, called from our own hit path, may use any register. */
-	(void)p;
-	(void)entry;
-	(void)ret;
+	/* Our own code of the return trampoline's path is instrumented too. */
 	pk_rethook_vec = 1;
-	return 1;
-#else
-	if (pk_retprobe_handlers(p, &entry, &ret)) {
-		if (uses_vector(ret))
-			__atomic_store_n(&pk_rethook_vec, 1, __ATOMIC_RELEASE);
-		return uses_vector(entry);
-	}
-	return uses_vector((const void *)p->pre_handler) ||
-	       uses_vector((const void *)p->post_handler);
 #endif
+	/* A return handler is its return probe's business (retprobe.c). */
+	if (pk_retprobe_handlers(p, &entry, &ret))
+		return pk_code_uses_vector(entry);
+	return pk_code_uses_vector((const void *)p->pre_handler) ||
+	       pk_code_uses_vector((const void *)p->post_handler);
 }
 
 struct collect {

@@ -35,6 +35,7 @@ struct rp_pool {
 	size_t stride;
 	size_t map_size;
 	int refs; /* 1 for the registration + 1 per instance in use */
+	int vec;  /* the return handler may touch vector state: it is saved around it */
 	unsigned int *next_free;
 	unsigned char *inst;
 };
@@ -375,7 +376,12 @@ int pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 	rp = __atomic_load_n(&((struct rp_pool *)ri->pk_pool)->rp, __ATOMIC_ACQUIRE);
 	if (rp && rp->handler && !t->depth) {
 		t->depth++;
-		rp->handler(ri, regs);
+		/* Only this return probe's handler decides: the trampoline saved no vector state.
+		 */
+		if (((struct rp_pool *)ri->pk_pool)->vec)
+			pk_vec_call((const void *)rp->handler, ri, regs);
+		else
+			rp->handler(ri, regs);
 		t->depth--;
 	}
 	cache_put(t, ri);
@@ -563,6 +569,7 @@ static int register_one_locked(struct pk_retprobe *rp)
 	pool = pool_create(rp, n, max);
 	if (!pool)
 		return -ENOMEM;
+	pool->vec = pk_code_uses_vector((const void *)rp->handler);
 	rp->pk_priv.pool = pool;
 	rp->nmissed = 0;
 	rp->kp.pre_handler = rp_pre_handler;

@@ -316,6 +316,53 @@ pk_on_hstack:
 	.size	pk_on_hstack, .-pk_on_hstack
 
 /*
+ * long pk_vec_call(const void *fn, void *a, void *b): fn(a, b)
+ * with the extended state saved around it, on the stack (the handler
+ * stack: called from C that runs there). For the one return probe whose
+ * handler may use vector registers, not for every return.
+ */
+	.globl	pk_vec_call
+	.hidden	pk_vec_call
+	.type	pk_vec_call, @function
+	.p2align 4
+pk_vec_call:
+	push	%rbp
+	mov	%rsp, %rbp
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	mov	%rdi, %r12
+	mov	%rsi, %r13
+	mov	%rdx, %r14
+	and	$-64, %rsp
+	sub	pk_xsave_size(%rip), %rsp
+	xor	%eax, %eax
+	mov	$8, %ecx
+7:	mov	%rax, 504(%rsp, %rcx, 8)
+	dec	%ecx
+	jnz	7b
+	mov	$-1, %eax
+	mov	$-1, %edx
+	xsave64	(%rsp)
+	mov	%r13, %rdi
+	mov	%r14, %rsi
+	call	*%r12
+	mov	%rax, %r15
+	mov	$-1, %eax
+	mov	$-1, %edx
+	xrstor64 (%rsp)
+	mov	%r15, %rax
+	lea	-32(%rbp), %rsp
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%rbp
+	ret
+	.size	pk_vec_call, .-pk_vec_call
+
+/*
  * long pk_copy_nofault_asm(void *dst, const void *src, size_t n): 0, or
  * -EFAULT when a byte of src cannot be read. A fault on the copy instruction
  * is recognised by the engine's SIGSEGV/SIGBUS handler, which resumes at the
