@@ -82,7 +82,18 @@ struct scratch_hdr {
 	struct scratch_hdr *next;
 	int in_use; /* 0 once its thread exited: the next new thread takes it */
 };
-#define SCRATCH_MAP (sizeof(struct scratch_hdr) + SCRATCH_SIZE)
+/*
+ * Return events name where the function returned to, and a traced function
+ * returns to few places: %pS text made once per thread and place, not per
+ * event (formatting it took three quarters of a return event).
+ */
+#define CALLER_CACHE 64
+struct caller_cache {
+	uint64_t ip[CALLER_CACHE];
+	unsigned long gen[CALLER_CACHE]; /* pk_sym_generation() when made */
+	char name[CALLER_CACHE][64];
+};
+#define SCRATCH_MAP (sizeof(struct scratch_hdr) + SCRATCH_SIZE + sizeof(struct caller_cache))
 static struct scratch_hdr *all_scratch;
 static unsigned long scratch_gen = 1;
 static __thread char *scratch PK_IE;
@@ -194,6 +205,24 @@ static void copy_record(void *dst, const void *src, size_t n)
 		*d++ = *s++;
 }
 
+/* @ret_ip as %pS into @dst (64 bytes), through this thread's cache after @scratch. */
+static void caller_name(char *scratch_buf, char *dst, uint64_t ret_ip)
+{
+	struct caller_cache *c = (struct caller_cache *)(scratch_buf + SCRATCH_SIZE);
+	unsigned int i = (unsigned int)((ret_ip ^ ret_ip >> 7 ^ ret_ip >> 17) % CALLER_CACHE);
+	unsigned long gen = pk_sym_generation();
+	size_t n;
+
+	if (c->ip[i] != ret_ip || c->gen[i] != gen || !ret_ip) {
+		pk_sprint_symbol(c->name[i], sizeof(c->name[i]), (const void *)ret_ip);
+		c->ip[i] = ret_ip;
+		c->gen[i] = gen;
+	}
+	n = strnlen(c->name[i], sizeof(c->name[i]) - 1);
+	copy_record(dst, c->name[i], n);
+	dst[n] = 0;
+}
+
 /* Fetch, then copy into the ring: the record's length is only known after fetching. */
 static void emit(struct agent_event *e, const struct pk_regs *regs, int is_return,
 		 const void *edata, uint64_t ip, uint64_t ret_ip)
@@ -237,7 +266,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	copy_record(h->comm, comm_cache, sizeof(h->comm));
 	h->caller[0] = 0;
 	if (is_return) {
-		pk_sprint_symbol(h->caller, sizeof(h->caller), (const void *)ret_ip);
+		caller_name(buf, h->caller, ret_ip);
 	} else if (e->st != e->shared && strcmp(e->st->where, e->shared->where)) {
 		snprintf(h->caller, sizeof(h->caller), "%.63s", e->st->where);
 		h->flags |= PK_TRACE_HDR_WHERE;
