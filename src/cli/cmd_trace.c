@@ -51,6 +51,15 @@ static void trace_usage(FILE *f)
 		"                     fit are dropped and counted as lost, never waited for\n"
 		"      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
 		"                     language on its fields) holds; may be repeated\n"
+		"      --trigger 'EVENT: hist:keys=K[,K...][:vals=V...][:VAR=EXPR...]\n"
+		"                     [:sort=F[.descending]][:size=N]\n"
+		"                     [:onmatch(GRP.EVENT).trace(SYNTH,PARAM...)][ if FILTER]'\n"
+		"                     a hist trigger (the kernel's histogram.rst): EVENT's\n"
+		"                     hits are aggregated, not printed, and its hist file is\n"
+		"                     printed at the end and on SIGUSR1; may be repeated (also\n"
+		"                     in -e files, as lines 'EVENT: hist:...')\n"
+		"      --synthetic 'NAME TYPE FIELD[; TYPE FIELD...]'  a synthetic event\n"
+		"                     (synthetic_events' syntax), fired by trace() actions\n"
 		"      --kernel       the kernel's own kprobes and uprobes through tracefs\n"
 		"                     instead ('probekit trace --kernel -h' says more)\n"
 		"  -h, --help         this text\n"
@@ -187,8 +196,27 @@ static int add_filter(struct trace *t, const char *arg)
 	return 0;
 }
 
-static int add_def_line(void *t, const char *line)
+/* A string kept in a growing list. */
+static int push_arg(char ***list, unsigned int *n, const char *s)
 {
+	char **l = realloc(*list, (*n + 1) * sizeof(*l));
+
+	if (!l || !(l[*n] = strdup(s))) {
+		if (l)
+			*list = l;
+		return -ENOMEM;
+	}
+	*list = l;
+	(*n)++;
+	return 0;
+}
+
+static int add_def_line(void *arg, const char *line)
+{
+	struct trace *t = arg;
+
+	if (pk_hist_is_trigger_line(line))
+		return push_arg(&t->trig_args, &t->ntrig_args, line);
 	return add_def(t, line);
 }
 
@@ -264,6 +292,14 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	} else {
 		snprintf(where, sizeof(where), "%s", t->ctl->ev[id].where);
 	}
+	if (t->hist && pk_hist_aggregates(t->hist, id)) {
+		struct pk_hist_hit hit = {
+		    .ts_ns = h->ts_ns, .pid = h->pid, .tid = h->tid, .cpu = h->cpu, .comm = comm};
+
+		/* As a trigger's event in the kernel: counted, not written to the trace. */
+		pk_hist_record(t->hist, id, rec, rlen, &hit);
+		return 0;
+	}
 	if (t->filters[id]) {
 		struct pk_filter_ctx fc = {.pid = h->pid, .comm = comm};
 
@@ -308,6 +344,76 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	return 0;
 }
 
+/* A synthetic event a trace() action fired: its trace line, as the kernel prints one. */
+static void emit_synthetic(void *arg, const struct pk_event_def *d, const void *rec, size_t len,
+			   const struct pk_hist_hit *hit)
+{
+	struct trace *t = arg;
+	char args[1024];
+
+	if (t->o.json) {
+		struct pk_out_event e = {
+		    .task = hit->comm,
+		    .pid = hit->pid,
+		    .tid = hit->tid,
+		    .cpu = hit->cpu,
+		    .sec = hit->ts_ns / 1000000000ull,
+		    .usec = (unsigned int)(hit->ts_ns % 1000000000ull / 1000),
+		    .group = d->group,
+		    .event = d->event,
+		    .probe = "",
+		    .args = args,
+		};
+
+		pk_event_format_json(d, rec, len, args, sizeof(args), NULL);
+		pk_out_json_event(t->out, &e);
+		return;
+	}
+	pk_event_format(d, rec, len, args, sizeof(args), NULL);
+	fprintf(t->out, "%16s-%-7u [%03u] ..... %5llu.%06llu: %s:%s\n", hit->comm, hit->tid,
+		hit->cpu, (unsigned long long)(hit->ts_ns / 1000000000ull),
+		(unsigned long long)(hit->ts_ns % 1000000000ull / 1000), d->event, args);
+}
+
+volatile sig_atomic_t pk_trace_dump;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	pk_trace_dump = 1;
+}
+
+void pk_trace_print_hist(struct trace *t)
+{
+	if (!pk_hist_any(t->hist))
+		return;
+	fflush(t->out);
+	pk_hist_print(t->hist, t->out, symbolize, t);
+	fflush(t->out);
+}
+
+/* --synthetic and --trigger, once every definition is known. */
+static int setup_hist(struct trace *t)
+{
+	unsigned int i;
+
+	if (!t->ntrig_args && !t->nsynth_args)
+		return 0;
+	if (!(t->hist = pk_hist_new(emit_synthetic, t)))
+		return -ENOMEM;
+	for (i = 0; i < t->ndefs; i++)
+		if (pk_hist_add_event(t->hist, &t->defs[i]))
+			return -ENOMEM;
+	for (i = 0; i < t->nsynth_args; i++)
+		if (pk_hist_add_synthetic(t->hist, t->synth_args[i]))
+			return -EINVAL;
+	for (i = 0; i < t->ntrig_args; i++)
+		if (pk_hist_add_trigger(t->hist, t->trig_args[i]))
+			return -EINVAL;
+	signal(SIGUSR1, on_usr1);
+	return 0;
+}
+
 static void print_profile(struct trace *t)
 {
 	unsigned int i;
@@ -332,6 +438,8 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 	    {"help", no_argument, NULL, 'h'},
 	    {"first-only", no_argument, NULL, '1'},
 	    {"no-optimize", no_argument, NULL, 'O'},
+	    {"trigger", required_argument, NULL, 'T'},
+	    {"synthetic", required_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -360,6 +468,14 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 			}
 			break;
 		case 'f': t->filter_args[t->nfilter_args++] = optarg; break;
+		case 'T':
+			if (push_arg(&t->trig_args, &t->ntrig_args, optarg))
+				return -ENOMEM;
+			break;
+		case 'S':
+			if (push_arg(&t->synth_args, &t->nsynth_args, optarg))
+				return -ENOMEM;
+			break;
 		case 'F':
 			t->o.json = pk_cli_parse_format(optarg);
 			if (t->o.json < 0)
@@ -475,6 +591,8 @@ int cmd_trace(int argc, char **argv)
 	for (i = 0; i < (int)t.nfilter_args; i++)
 		if (add_filter(&t, t.filter_args[i]))
 			return 2;
+	if (setup_hist(&t))
+		return 2;
 	if (cmd && pk_check_preloadable(cmd[0]))
 		return 2;
 	t.out = t.o.out ? fopen(t.o.out, "we") : stdout;
@@ -503,6 +621,7 @@ int cmd_trace(int argc, char **argv)
 		pk_trace_stop_child(&t, &status);
 	/* Whatever is still uncommitted will never be: its writer is gone (or disarmed). */
 	pk_ring_consume(&t.ring, pk_trace_on_record, &t, 0);
+	pk_trace_print_hist(&t);
 	fflush(t.out);
 	print_profile(&t);
 	for (i = 0; i < (int)t.ndefs; i++)

@@ -6,12 +6,14 @@
 #ifndef PK_CLI_TRACE_H
 #define PK_CLI_TRACE_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 
 #include "agent/proto.h"
 #include "cli/attach.h"
 #include "cli/filter.h"
+#include "cli/hist.h"
 #include "events/events.h"
 #include "ring/ring.h"
 #include "sym/sym.h"
@@ -51,7 +53,18 @@ struct trace {
 	int early_status;	  /* the program's status if it ended before the agent answered */
 	char *line_buf;
 	size_t line_cap;
+	struct pk_hist *hist; /* --trigger, --synthetic */
+	char **trig_args;     /* --trigger, and -e lines "EVENT: hist:..." */
+	unsigned int ntrig_args;
+	char **synth_args;
+	unsigned int nsynth_args;
 };
+
+/* Set by SIGUSR1: print the histograms so far. */
+extern volatile sig_atomic_t pk_trace_dump;
+
+/* cmd_trace.c: every event's hist file, on t->out. */
+void pk_trace_print_hist(struct trace *t);
 
 /* wildcard.c: does @d's symbol hold a glob ('*', '?', '[')? */
 int pk_cli_is_wildcard(const struct pk_event_def *d);

@@ -159,6 +159,10 @@ int pk_trace_stream(struct trace *t, int *status)
 		pk_ring_wait(&t->ring, 100);
 		if (pk_ring_consume(&t->ring, pk_trace_on_record, t, 2000000000ull) > 0 && !seen++)
 			pk_ring_set_watermark(&t->ring, t->o.buffer_size / 4);
+		if (pk_trace_dump) {
+			pk_trace_dump = 0;
+			pk_trace_print_hist(t);
+		}
 		fflush(t->out);
 		if (t->o.pid ? !pk_attach_alive(&t->att) : all_gone(t, status))
 			return 1;
