@@ -138,7 +138,7 @@ $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 		$(LDLIBS_LIB) -lz -lm
 
 # The test of the command's kernel backend links the backend's modules.
-KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output args command)
+KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output args command kernel_hist)
 $(BUILD)/tests/test_kernel_cli: TEST_CLI_OBJ = $(KERNEL_CLI_OBJ)
 $(BUILD)/tests/test_kernel_cli: $(KERNEL_CLI_OBJ)
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/kernel_hist.h"
 #include "cli/kline.h"
 #include "cli/output.h"
 #include "cli/tracefs.h"
@@ -75,9 +76,10 @@ struct ktrace {
 	size_t cappend;
 	char *jbuf; /* JSON arguments of one event */
 	size_t jcap;
-	int tree;    /* --tree: only the command's processes */
-	pid_t child; /* with --tree, started before the events are on */
-	int gate;    /* and held until then: its end of the pipe, or -1 */
+	int tree;	      /* --tree: only the command's processes */
+	pid_t child;	      /* with --tree, started before the events are on */
+	int gate;	      /* and held until then: its end of the pipe, or -1 */
+	struct pk_khist hist; /* --trigger, --synthetic */
 };
 
 static void ktrace_usage(FILE *f)
@@ -105,6 +107,11 @@ static void ktrace_usage(FILE *f)
 		"      --buffer-size N  the instance's buffer_size_kb (KiB per CPU)\n"
 		"      --filter 'EVENT: EXPR'  the kernel's event filter, written to EVENT's\n"
 		"                     filter file in the instance; may be repeated\n"
+		"      --trigger 'EVENT: hist:...'  a hist trigger, written to EVENT's trigger\n"
+		"                     file in the instance (also -e lines 'EVENT: hist:...');\n"
+		"                     EVENT's hist file is printed at the end\n"
+		"      --synthetic 'NAME TYPE FIELD[; ...]'  a synthetic event, added to\n"
+		"                     synthetic_events and removed at the end\n"
 		"      --tree         only the events of COMMAND's processes: it and every\n"
 		"                     process it forks (set_event_pid, event-fork), as perf\n"
 		"  -h, --help         this text\n"
@@ -408,6 +415,8 @@ static int add_kdef(struct ktrace *kt, const char *given)
 
 static int add_kdef_line(void *kt, const char *line)
 {
+	if (pk_is_trigger_line(line))
+		return pk_khist_add_trigger(&((struct ktrace *)kt)->hist, line);
 	return add_kdef(kt, line);
 }
 
@@ -658,6 +667,7 @@ static void cleanup(struct ktrace *kt)
 		close(kt->pipe_fd);
 		kt->pipe_fd = -1;
 	}
+	pk_khist_undo_triggers(&kt->hist);
 	if (kt->inst[0])
 		remove_instance(kt->inst);
 	for (i = 0; i < kt->ndefs; i++) {
@@ -668,6 +678,7 @@ static void cleanup(struct ktrace *kt)
 			fprintf(stderr, "probekit trace: cannot delete %s/%s: %s\n", d->group,
 				d->event, strerror(-err));
 	}
+	pk_khist_cleanup(&kt->hist);
 	if (kt->state_fd >= 0) {
 		close(kt->state_fd);
 		kt->state_fd = -1;
@@ -746,6 +757,43 @@ static int create_events(struct ktrace *kt)
 		d->created = 1;
 	}
 	return 0;
+}
+
+/* A trigger's "[GROUP/]EVENT": one of ours, or a synthetic event. */
+static int trigger_event(void *arg, const char *name, size_t len, char *group, char *event)
+{
+	struct ktrace *kt = arg;
+	const char *slash = memchr(name, '/', len);
+	unsigned int i;
+
+	for (i = 0; i < kt->ndefs; i++) {
+		char full[2 * PK_EV_NAME_SIZE + 2];
+
+		snprintf(full, sizeof(full), "%s/%s", kt->defs[i].group, kt->defs[i].event);
+		if ((slash ? strlen(full) : strlen(kt->defs[i].event)) != len ||
+		    memcmp(slash ? full : kt->defs[i].event, name, len))
+			continue;
+		snprintf(group, 64, "%s", kt->defs[i].group);
+		snprintf(event, 64, "%s", kt->defs[i].event);
+		return 0;
+	}
+	if (slash && (size_t)(slash - name) == 9 && !memcmp(name, "synthetic", 9)) {
+		len -= 10;
+		name = slash + 1;
+	} else if (slash) {
+		return -ENOENT;
+	}
+	for (i = 0; i < kt->hist.nsynth; i++) {
+		char sname[64];
+
+		if (sscanf(kt->hist.synth[i], " %63[A-Za-z0-9_]", sname) == 1 &&
+		    strlen(sname) == len && !memcmp(sname, name, len)) {
+			snprintf(group, 64, "synthetic");
+			snprintf(event, 64, "%s", sname);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 static int set_filters(struct ktrace *kt)
@@ -829,6 +877,10 @@ static int enable_events(struct ktrace *kt, const char *on)
 	int err;
 
 	for (i = 0; i < kt->ndefs; i++) {
+		/* An event with a hist trigger is on already, as the kernel's soft mode. */
+		if (pk_khist_aggregates(&kt->hist, kt->inst_rel, kt->defs[i].group,
+					kt->defs[i].event))
+			continue;
 		snprintf(file, sizeof(file), "events/%s/%s/enable", kt->defs[i].group,
 			 kt->defs[i].event);
 		err = inst_set(kt, file, on, 0);
@@ -1075,9 +1127,14 @@ static void print_kprofile(struct ktrace *kt, long long lost)
 static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 {
 	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'F'}, {"buffer-size", required_argument, NULL, 'B'},
-	    {"filter", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-	    {"tree", no_argument, NULL, 'T'},	      {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'F'},
+	    {"buffer-size", required_argument, NULL, 'B'},
+	    {"filter", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"tree", no_argument, NULL, 'T'},
+	    {"trigger", required_argument, NULL, 'R'},
+	    {"synthetic", required_argument, NULL, 'S'},
+	    {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c, err;
@@ -1085,6 +1142,14 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 	while ((c = pk_cli_getopt(argc, argv, "e:o:d:h", longopts, cmd)) != -1) {
 		switch (c) {
 		case 'T': kt->tree = 1; break;
+		case 'R':
+			if (pk_khist_add_trigger(&kt->hist, optarg))
+				return -ENOMEM;
+			break;
+		case 'S':
+			if (pk_khist_add_synthetic(&kt->hist, optarg))
+				return -ENOMEM;
+			break;
 		case 1:
 			if (add_kdef(kt, optarg))
 				return -EINVAL;
@@ -1266,7 +1331,8 @@ int cmd_trace_kernel(int argc, char **argv)
 	inst_set(&kt, "options/overwrite", "0", 1);
 	if (kt.json)
 		inst_set(&kt, "options/record-tgid", "1", 1);
-	if (create_events(&kt) || set_filters(&kt))
+	if (create_events(&kt) || set_filters(&kt) ||
+	    pk_khist_setup(&kt.hist, kt.inst_rel, trigger_event, &kt))
 		goto out;
 	for (i = 0; kt.json && i < (int)kt.ndefs; i++)
 		read_format(&kt, &kt.defs[i]);
@@ -1295,6 +1361,7 @@ int cmd_trace_kernel(int argc, char **argv)
 	drain(&kt);
 	if (kt.npend)
 		on_line(&kt, kt.pend, kt.npend);
+	pk_khist_print(&kt.hist, kt.out);
 	fflush(kt.out);
 	if (child > 0)
 		waitpid(child, &status, 0);

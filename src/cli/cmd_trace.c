@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/kernel_hist.h"
 #include "cli/output.h"
 #include "cli/trace.h"
 
@@ -215,7 +216,7 @@ static int add_def_line(void *arg, const char *line)
 {
 	struct trace *t = arg;
 
-	if (pk_hist_is_trigger_line(line))
+	if (pk_is_trigger_line(line))
 		return push_arg(&t->trig_args, &t->ntrig_args, line);
 	return add_def(t, line);
 }

@@ -220,18 +220,6 @@ fail:
 	return err;
 }
 
-int pk_hist_is_trigger_line(const char *line)
-{
-	size_t n =
-	    strspn(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_/.");
-
-	if (!n || line[n] != ':')
-		return 0;
-	line += n + 1;
-	line += strspn(line, " \t");
-	return !strncmp(line, "hist:", 5);
-}
-
 int pk_hist_add_trigger(struct pk_hist *h, const char *arg)
 {
 	const char *colon = strchr(arg, ':');

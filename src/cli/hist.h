@@ -63,9 +63,6 @@ int pk_hist_add_synthetic(struct pk_hist *h, const char *spec);
  */
 int pk_hist_add_trigger(struct pk_hist *h, const char *arg);
 
-/* Whether the trigger text @line ("EVENT: hist:...") is one, not a definition. */
-int pk_hist_is_trigger_line(const char *line);
-
 /* Whether event @id has a hist trigger (its hits are aggregated, not printed). */
 int pk_hist_aggregates(const struct pk_hist *h, unsigned int id);
 
