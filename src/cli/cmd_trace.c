@@ -632,6 +632,13 @@ int cmd_trace(int argc, char **argv)
 				pk_event_str(&t.defs[i], t.defs[i].object));
 	if (t.out != stdout)
 		fclose(t.out);
+	pk_hist_free(t.hist);
+	for (i = 0; i < (int)t.ntrig_args; i++)
+		free(t.trig_args[i]);
+	for (i = 0; i < (int)t.nsynth_args; i++)
+		free(t.synth_args[i]);
+	free(t.trig_args);
+	free(t.synth_args);
 	if (t.o.pid) {
 		if (exited)
 			fprintf(stderr, "probekit trace: process %d exited\n", (int)t.o.pid);
