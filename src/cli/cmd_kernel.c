@@ -109,7 +109,7 @@ static void ktrace_usage(FILE *f)
 		"                     filter file in the instance; may be repeated\n"
 		"      --trigger 'EVENT: hist:...'  a hist trigger, written to EVENT's trigger\n"
 		"                     file in the instance (also -e lines 'EVENT: hist:...');\n"
-		"                     EVENT's hist file is printed at the end\n"
+		"                     EVENT's hist file is printed at the end and on SIGUSR1\n"
 		"      --synthetic 'NAME TYPE FIELD[; ...]'  a synthetic event, added to\n"
 		"                     synthetic_events and removed at the end\n"
 		"      --tree         only the events of COMMAND's processes: it and every\n"
@@ -1185,6 +1185,15 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 	return 0;
 }
 
+/* Set by SIGUSR1: print the hist files so far. */
+static volatile sig_atomic_t khist_dump;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	khist_dump = 1;
+}
+
 /*
  * Runs until the command exits, a signal, or -d. Returns the command's pid,
  * not yet waited for, 0 without command, or -1.
@@ -1208,6 +1217,11 @@ static pid_t run(struct ktrace *kt, char **cmd)
 	for (;;) {
 		poll(&pfd, 1, 100);
 		drain(kt);
+		if (khist_dump) {
+			khist_dump = 0;
+			fflush(kt->out);
+			pk_khist_print(&kt->hist, kt->out);
+		}
 		if (child > 0 && pk_cmd_exited(child))
 			return child;
 		if (pk_cli_stop || (deadline && pk_now_s() >= deadline))
@@ -1334,6 +1348,8 @@ int cmd_trace_kernel(int argc, char **argv)
 	if (create_events(&kt) || set_filters(&kt) ||
 	    pk_khist_setup(&kt.hist, kt.inst_rel, trigger_event, &kt))
 		goto out;
+	if (kt.hist.ntrig_made)
+		signal(SIGUSR1, on_usr1);
 	for (i = 0; kt.json && i < (int)kt.ndefs; i++)
 		read_format(&kt, &kt.defs[i]);
 	{
