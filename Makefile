@@ -151,6 +151,9 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -o $@ $< -lz -ldl -lpthread
 
+# Stacks walked by frame pointers, as the kernel's userstacktrace walks them.
+$(BUILD)/tests/helpers/stack_target: CFLAGS += -fno-omit-frame-pointer
+
 tests: $(TEST_BIN) $(TEST_HELPERS)
 
 # Examples are "modules": shared objects preloaded into an unmodified program,

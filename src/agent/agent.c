@@ -33,7 +33,9 @@
 #include "ring/ring.h"
 
 /* The largest record the agent builds: header, fixed fields and strings. */
-#define SCRATCH_SIZE (sizeof(struct pk_trace_hdr) + PK_EV_MAX_EVENT_SIZE + 2 * PK_EV_MAX_STRING)
+#define STACK_ROOM (PK_STACK_MAX * sizeof(uint64_t))
+#define SCRATCH_SIZE                                                                               \
+	(sizeof(struct pk_trace_hdr) + PK_EV_MAX_EVENT_SIZE + 2 * PK_EV_MAX_STRING + STACK_ROOM)
 
 struct agent_event {
 	struct pk_probe kp;
@@ -53,6 +55,7 @@ struct agent_event {
 struct agent_session {
 	struct pk_agent_ctl *ctl;
 	size_t ctl_size;
+	unsigned int stack_depth; /* --stack: frames per record, 0 for none */
 	struct pk_ring ring;
 	struct agent_event *events;
 	unsigned int nevents;
@@ -190,6 +193,30 @@ static void copy_record(void *dst, const void *src, size_t n)
 		*d++ = *s++;
 }
 
+/*
+ * The user stack as the kernel's userstacktrace takes it
+ * (arch_stack_walk_user()): @ip, then the return address above each frame
+ * pointer, from %rbp, while the frames go up the stack; frames returning
+ * through the retprobe trampoline as the callers they stand for.
+ */
+static unsigned int user_stack(uint64_t *out, unsigned int max, uint64_t ip,
+			       const struct pk_regs *regs)
+{
+	uintptr_t fp = regs->bp, frame[2];
+	unsigned int n = 0;
+
+	if (max)
+		out[n++] = ip;
+	while (n < max && !pk_read_nofault(frame, (const void *)fp, sizeof(frame)) &&
+	       fp >= regs->sp && frame[1]) {
+		uint64_t ret = pk_retprobe_real_ret(fp + sizeof(uintptr_t), frame[1]);
+
+		copy_record(&out[n++], &ret, sizeof(ret));
+		fp = frame[0];
+	}
+	return n;
+}
+
 /* Fetch, then copy into the ring: the record's length is only known after fetching. */
 static void emit(struct agent_event *e, const struct pk_regs *regs, int is_return,
 		 const void *edata, uint64_t ip, uint64_t ret_ip)
@@ -204,6 +231,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	struct pk_ring *ring = &e->s->ring;
 	struct pk_trace_hdr *h;
 	struct pk_ring_res res;
+	unsigned int nstack;
 	char *buf;
 	int len;
 
@@ -216,16 +244,20 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 		return;
 	}
 	h = (struct pk_trace_hdr *)buf;
-	len = pk_event_fetch(e->def, regs, is_return, buf + sizeof(*h), SCRATCH_SIZE - sizeof(*h),
-			     &env);
+	len = pk_event_fetch(e->def, regs, is_return, buf + sizeof(*h),
+			     SCRATCH_SIZE - sizeof(*h) - STACK_ROOM, &env);
 	if (len < 0)
 		return;
+	nstack = 0;
+	if (e->s->stack_depth)
+		nstack = user_stack((uint64_t *)(void *)(buf + sizeof(*h) + len), e->s->stack_depth,
+				    is_return ? ret_ip : (uintptr_t)e->kp.addr, regs);
 	h->ts_ns = now_ns();
 	h->pid = (uint32_t)pid_cache;
 	h->tid = (uint32_t)tid_cache;
 	/* glibc reads it from rseq: no system call. */
 	h->cpu = (uint32_t)sched_getcpu();
-	h->flags = 0;
+	h->flags = nstack ? PK_TRACE_HDR_STACK | nstack << 8 : 0;
 	h->ip = ip;
 	h->ret_ip = ret_ip;
 	memcpy(h->comm, comm_cache, sizeof(h->comm));
@@ -236,6 +268,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 		snprintf(h->caller, sizeof(h->caller), "%.63s", e->st->where);
 		h->flags |= PK_TRACE_HDR_WHERE;
 	}
+	len += (int)(nstack * sizeof(uint64_t));
 	if (pk_ring_reserve(ring, e->id, sizeof(*h) + (size_t)len, &res))
 		return; /* full: counted as lost by the ring, the program goes on */
 	copy_record(res.data, buf, sizeof(*h) + (size_t)len);
@@ -700,6 +733,11 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 	/* For this process, as debug.kprobes-optimization is for the kernel. */
 	if (ctl->flags & PK_CTL_NO_OPTIMIZE)
 		pk_set_optimization(0);
+	if (ctl->flags & PK_CTL_STACK) {
+		s->stack_depth = PK_CTL_STACK_DEPTH(ctl->flags);
+		if (s->stack_depth > PK_STACK_MAX)
+			s->stack_depth = PK_STACK_MAX;
+	}
 	for (i = s->nevents; s->events && i-- > 0;) {
 		struct agent_event *e = &s->events[i];
 		int err;

@@ -80,6 +80,8 @@ struct ktrace {
 	pid_t child;	      /* with --tree, started before the events are on */
 	int gate;	      /* and held until then: its end of the pipe, or -1 */
 	struct pk_khist hist; /* --trigger, --synthetic */
+	int stack;	      /* --stack: the kernel's userstacktrace */
+	struct kdef *last;    /* the event of the last line, for its stack */
 };
 
 static void ktrace_usage(FILE *f)
@@ -112,6 +114,8 @@ static void ktrace_usage(FILE *f)
 		"                     EVENT's hist file is printed at the end and on SIGUSR1\n"
 		"      --synthetic 'NAME TYPE FIELD[; ...]'  a synthetic event, added to\n"
 		"                     synthetic_events and removed at the end\n"
+		"      --stack        after each event, the user stack: the instance's\n"
+		"                     userstacktrace and sym-userobj options\n"
 		"      --tree         only the events of COMMAND's processes: it and every\n"
 		"                     process it forks (set_event_pid, event-fork), as perf\n"
 		"  -h, --help         this text\n"
@@ -976,10 +980,18 @@ static void on_line(struct ktrace *kt, char *s, size_t len)
 	struct kdef *d = NULL;
 	char comm[64];
 
-	if (!pk_kline_parse(s, len, &k))
+	if (!pk_kline_parse(s, len, &k)) {
 		d = def_of(kt, k.event, k.event_len);
-	if (d)
-		d->printed++;
+		/* --stack: the kernel's stack entry belongs to the event before it. */
+		if (!d && kt->stack && k.event_len == 18 &&
+		    !memcmp(k.event, "<user stack trace>", 18)) {
+			d = kt->last;
+		} else {
+			kt->last = d;
+			if (d)
+				d->printed++;
+		}
+	}
 	if (d && name_task(&k, comm, sizeof(comm))) {
 		k.comm = comm;
 		k.comm_len = strlen(comm);
@@ -1134,6 +1146,7 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 	    {"tree", no_argument, NULL, 'T'},
 	    {"trigger", required_argument, NULL, 'R'},
 	    {"synthetic", required_argument, NULL, 'S'},
+	    {"stack", no_argument, NULL, 'K'},
 	    {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -1142,6 +1155,7 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 	while ((c = pk_cli_getopt(argc, argv, "e:o:d:h", longopts, cmd)) != -1) {
 		switch (c) {
 		case 'T': kt->tree = 1; break;
+		case 'K': kt->stack = 1; break;
 		case 'R':
 			if (pk_khist_add_trigger(&kt->hist, optarg))
 				return -ENOMEM;
@@ -1345,6 +1359,9 @@ int cmd_trace_kernel(int argc, char **argv)
 	inst_set(&kt, "options/overwrite", "0", 1);
 	if (kt.json)
 		inst_set(&kt, "options/record-tgid", "1", 1);
+	if (kt.stack && (inst_set(&kt, "options/userstacktrace", "1", 0) ||
+			 inst_set(&kt, "options/sym-userobj", "1", 0)))
+		goto out;
 	if (create_events(&kt) || set_filters(&kt) ||
 	    pk_khist_setup(&kt.hist, kt.inst_rel, trigger_event, &kt))
 		goto out;

@@ -61,6 +61,9 @@ static void trace_usage(FILE *f)
 		"                     in -e files, as lines 'EVENT: hist:...')\n"
 		"      --synthetic 'NAME TYPE FIELD[; TYPE FIELD...]'  a synthetic event\n"
 		"                     (synthetic_events' syntax), fired by trace() actions\n"
+		"      --stack[=DEPTH]  after each event, its user stack (DEPTH frames, 8 by\n"
+		"                     default), as the kernel's userstacktrace and sym-userobj\n"
+		"                     options print it; walked by frame pointers\n"
 		"      --kernel       the kernel's own kprobes and uprobes through tracefs\n"
 		"                     instead ('probekit trace --kernel -h' says more)\n"
 		"  -h, --help         this text\n"
@@ -243,6 +246,8 @@ static int make_ctl(struct trace *t)
 	t->ctl->nevents = t->ndefs;
 	t->ctl->def_size = sizeof(struct pk_event_def);
 	t->ctl->flags = t->o.no_optimize ? PK_CTL_NO_OPTIMIZE : 0;
+	if (t->o.stack)
+		t->ctl->flags |= PK_CTL_STACK | t->o.stack << 8;
 	t->ctl->defs_offset = defs_off;
 	memcpy((char *)t->ctl + defs_off, t->defs, (size_t)t->ndefs * sizeof(*t->defs));
 	return 0;
@@ -267,6 +272,8 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	const struct pk_event_def *d;
 	const void *rec;
 	char where[192], comm[17];
+	uint64_t stack[PK_STACK_MAX];
+	unsigned int nstack = 0;
 	size_t rlen;
 	int n;
 
@@ -276,6 +283,12 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	d = &t->defs[id];
 	rec = (const char *)data + sizeof(*h);
 	rlen = len - sizeof(*h);
+	if (h->flags & PK_TRACE_HDR_STACK &&
+	    PK_TRACE_HDR_NSTACK(h->flags) * sizeof(uint64_t) <= rlen) {
+		nstack = PK_TRACE_HDR_NSTACK(h->flags);
+		rlen -= nstack * sizeof(uint64_t);
+		memcpy(stack, (const char *)rec + rlen, nstack * sizeof(uint64_t));
+	}
 	memcpy(comm, h->comm, 16);
 	comm[16] = 0;
 	if (d->flags & PK_EVF_RETURN) {
@@ -341,6 +354,17 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 			(unsigned long long)(h->ts_ns % 1000000000ull / 1000), d->event, where);
 		fwrite(t->line_buf, 1, (size_t)n, t->out);
 		fputc('\n', t->out);
+		if (nstack) {
+			/* As the kernel's userstacktrace: an entry of its own, the frames under it.
+			 */
+			fprintf(t->out, "%16s-%-7u [%03u] ..... %5llu.%06llu: <user stack trace>\n",
+				comm, h->tid, h->cpu,
+				(unsigned long long)(h->ts_ns / 1000000000ull),
+				(unsigned long long)(h->ts_ns % 1000000000ull / 1000));
+			if (!t->ustack)
+				t->ustack = pk_ustack_new();
+			pk_ustack_print(t->ustack, t->out, (pid_t)h->pid, stack, nstack);
+		}
 	}
 	return 0;
 }
@@ -441,6 +465,7 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 	    {"no-optimize", no_argument, NULL, 'O'},
 	    {"trigger", required_argument, NULL, 'T'},
 	    {"synthetic", required_argument, NULL, 'S'},
+	    {"stack", optional_argument, NULL, 'K'},
 	    {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -469,6 +494,14 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 			}
 			break;
 		case 'f': t->filter_args[t->nfilter_args++] = optarg; break;
+		case 'K':
+			t->o.stack = optarg ? (unsigned int)strtoul(optarg, &end, 10) : 8;
+			if ((optarg && *end) || !t->o.stack || t->o.stack > PK_STACK_MAX) {
+				fprintf(stderr, "probekit trace: --stack=DEPTH is 1 to %d frames\n",
+					PK_STACK_MAX);
+				return -EINVAL;
+			}
+			break;
 		case 'T':
 			if (push_arg(&t->trig_args, &t->ntrig_args, optarg))
 				return -ENOMEM;
@@ -615,6 +648,8 @@ int cmd_trace(int argc, char **argv)
 	err = t.o.pid ? pk_trace_attach(&t) : pk_trace_launch(&t, cmd);
 	if (err)
 		return err;
+	if (t.o.stack && t.o.pid && (t.ustack = pk_ustack_new()))
+		pk_ustack_preload(t.ustack, t.o.pid);
 	exited = pk_trace_stream(&t, &status);
 	if (t.o.pid)
 		ret = exited ? 0 : pk_trace_detach(&t);
@@ -633,6 +668,7 @@ int cmd_trace(int argc, char **argv)
 	if (t.out != stdout)
 		fclose(t.out);
 	pk_hist_free(t.hist);
+	pk_ustack_free(t.ustack);
 	for (i = 0; i < (int)t.ntrig_args; i++)
 		free(t.trig_args[i]);
 	for (i = 0; i < (int)t.nsynth_args; i++)

@@ -14,6 +14,7 @@
 #include "cli/attach.h"
 #include "cli/filter.h"
 #include "cli/hist.h"
+#include "cli/ustack.h"
 #include "events/events.h"
 #include "ring/ring.h"
 #include "sym/sym.h"
@@ -23,9 +24,10 @@ struct trace_opts {
 	int json;
 	double duration;
 	size_t buffer_size;
-	pid_t pid;	 /* -p: attach to this process instead of starting one */
-	int first_only;	 /* programs the command execs are not traced */
-	int no_optimize; /* probes stay int3 */
+	pid_t pid;	    /* -p: attach to this process instead of starting one */
+	int first_only;	    /* programs the command execs are not traced */
+	int no_optimize;    /* probes stay int3 */
+	unsigned int stack; /* --stack: frames of user stack per event, 0 for none */
 };
 
 struct trace {
@@ -53,8 +55,9 @@ struct trace {
 	int early_status;	  /* the program's status if it ended before the agent answered */
 	char *line_buf;
 	size_t line_cap;
-	struct pk_hist *hist; /* --trigger, --synthetic */
-	char **trig_args;     /* --trigger, and -e lines "EVENT: hist:..." */
+	struct pk_hist *hist;	  /* --trigger, --synthetic */
+	struct pk_ustack *ustack; /* --stack: the processes' mappings */
+	char **trig_args;	  /* --trigger, and -e lines "EVENT: hist:..." */
 	unsigned int ntrig_args;
 	char **synth_args;
 	unsigned int nsynth_args;
