@@ -70,7 +70,33 @@ else
 	fail stack_return_event "$(grep -A3 'topr:' "$tmp/r" | head -4)"
 fi
 
-# 4. The kernel as oracle: the same events through tracefs uprobes. The
+# 4. A stacktrace trigger: stacks for that event only.
+"$PK" trace "${defs[@]}" --trigger 'midp: stacktrace' -- "$ST" >"$tmp/t" 2>/dev/null
+if [ "$(grep -c '<user stack trace>' "$tmp/t")" = 3 ] &&
+	[ "$(grep -A1 ' midp: (' "$tmp/t" | grep -c '<user stack trace>')" = 3 ]; then
+	pass stacktrace_trigger
+else
+	fail stacktrace_trigger "want a stack after each midp line, and only there"
+	detail 20 <"$tmp/t"
+fi
+
+# 5. common_stacktrace as a hist key: one entry per call site of main, its
+# frames as %pS, as the kernel prints a stack key.
+"$PK" trace "${defs[0]}" --trigger 'leaf: hist:keys=common_stacktrace' -- "$ST" >"$tmp/h" 2>/dev/null
+if grep -qxF 'trigger info: hist:keys=common_stacktrace:vals=hitcount:sort=hitcount:size=2048 [active]' \
+	<(sed 's/^# //' "$tmp/h") &&
+	[ "$(grep -c '^{ common_stacktrace:$' "$tmp/h")" = 3 ] &&
+	[ "$(grep -c '^         st_leaf+0x0/0x[0-9a-f]*$' "$tmp/h")" = 3 ] &&
+	[ "$(grep -c '^         st_top+0x[0-9a-f]*/0x[0-9a-f]*$' "$tmp/h")" = 3 ] &&
+	[ "$(grep '^         main+0x' "$tmp/h" | sort -u | wc -l)" = 3 ] &&
+	[ "$(grep -c '^} hitcount:          1$' "$tmp/h")" = 3 ]; then
+	pass hist_stacktrace_key
+else
+	fail hist_stacktrace_key "want 3 entries: st_leaf, st_top, main (3 call sites)"
+	detail 30 <"$tmp/h"
+fi
+
+# 6. The kernel as oracle: the same events through tracefs uprobes. The
 # program lingers so that the kernel can still name its objects.
 uprobes_or_skip stack_kernel
 "$PK" trace --kernel --stack "${defs[@]}" -- "$ST" 300 >"$tmp/k" 2>"$tmp/kerr"

@@ -49,6 +49,7 @@ struct agent_event {
 	struct agent_session *s;
 	unsigned int id;
 	unsigned long file_base;
+	unsigned int stack_depth; /* frames of user stack per record, 0 for none */
 	char spec[PK_EV_NAME_SIZE * 4];
 };
 
@@ -249,8 +250,8 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	if (len < 0)
 		return;
 	nstack = 0;
-	if (e->s->stack_depth)
-		nstack = user_stack((uint64_t *)(void *)(buf + sizeof(*h) + len), e->s->stack_depth,
+	if (e->stack_depth)
+		nstack = user_stack((uint64_t *)(void *)(buf + sizeof(*h) + len), e->stack_depth,
 				    is_return ? ret_ip : (uintptr_t)e->kp.addr, regs);
 	h->ts_ns = now_ns();
 	h->pid = (uint32_t)pid_cache;
@@ -745,6 +746,10 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 		e->id = i;
 		e->s = s;
 		e->shared = &ctl->ev[i];
+		e->stack_depth =
+		    s->stack_depth > e->shared->stack ? s->stack_depth : e->shared->stack;
+		if (e->stack_depth > PK_STACK_MAX)
+			e->stack_depth = PK_STACK_MAX;
 		e->st = follower ? &e->own : e->shared;
 		/* Our own copy: the CLI could rewrite the shared one after we checked it. */
 		e->def = malloc(sizeof(*e->def));

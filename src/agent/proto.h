@@ -67,6 +67,8 @@ struct pk_agent_event {
 	uint64_t hits;	 /* handler runs */
 	uint64_t missed; /* the engine's nmissed (+ retprobe nmissed) */
 	char where[96];	 /* the probe point as %pS ("target+0x0/0x20"), for the CLI */
+	uint32_t stack;	 /* set by the CLI: frames of user stack this event's records carry */
+	uint32_t pad;
 };
 
 struct pk_agent_ctl {

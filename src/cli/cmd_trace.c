@@ -231,6 +231,7 @@ static int read_def_file(struct trace *t, const char *path)
 
 static int make_ctl(struct trace *t)
 {
+	unsigned int i;
 	size_t defs_off =
 	    (sizeof(*t->ctl) + t->ndefs * sizeof(t->ctl->ev[0]) + 4095) & ~(size_t)4095;
 
@@ -250,6 +251,12 @@ static int make_ctl(struct trace *t)
 		t->ctl->flags |= PK_CTL_STACK | t->o.stack << 8;
 	t->ctl->defs_offset = defs_off;
 	memcpy((char *)t->ctl + defs_off, t->defs, (size_t)t->ndefs * sizeof(*t->defs));
+	for (i = 0; i < t->ndefs; i++) {
+		unsigned int h = pk_hist_stack_depth(t->hist, i),
+			     s = t->stack_ev ? t->stack_ev[i] : 0;
+
+		t->ctl->ev[i].stack = h > s ? h : s;
+	}
 	return 0;
 }
 
@@ -307,8 +314,13 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 		snprintf(where, sizeof(where), "%s", t->ctl->ev[id].where);
 	}
 	if (t->hist && pk_hist_aggregates(t->hist, id)) {
-		struct pk_hist_hit hit = {
-		    .ts_ns = h->ts_ns, .pid = h->pid, .tid = h->tid, .cpu = h->cpu, .comm = comm};
+		struct pk_hist_hit hit = {.ts_ns = h->ts_ns,
+					  .pid = h->pid,
+					  .tid = h->tid,
+					  .cpu = h->cpu,
+					  .comm = comm,
+					  .stack = stack,
+					  .nstack = nstack};
 
 		/* As a trigger's event in the kernel: counted, not written to the trace. */
 		pk_hist_record(t->hist, id, rec, rlen, &hit);
@@ -417,11 +429,66 @@ void pk_trace_print_hist(struct trace *t)
 	fflush(t->out);
 }
 
+/*
+ * "EVENT: stacktrace": the event's lines are followed by its user stack, as
+ * the kernel's stacktrace trigger follows them with its stack. 1 if @arg is
+ * one (0 if not, -1 for a bad one).
+ */
+static int stack_trigger(struct trace *t, const char *arg)
+{
+	const char *colon = strchr(arg, ':'), *s;
+	unsigned int i, found = 0;
+
+	if (!colon)
+		return 0;
+	for (s = colon + 1; *s == ' ' || *s == '\t'; s++)
+		;
+	if (strncmp(s, "stacktrace", 10))
+		return 0;
+	if (s[10 + strspn(s + 10, " \t")]) {
+		fprintf(stderr,
+			"probekit trace: '%s': a stacktrace trigger takes no count or "
+			"filter here\n",
+			arg);
+		return -1;
+	}
+	if (!t->stack_ev && !(t->stack_ev = calloc(t->ndefs + 1, sizeof(*t->stack_ev))))
+		return -1;
+	for (i = 0; i < t->ndefs; i++) {
+		char full[2 * PK_EV_NAME_SIZE + 2];
+		size_t n = (size_t)(colon - arg);
+
+		snprintf(full, sizeof(full), "%s/%s", t->defs[i].group, t->defs[i].event);
+		if ((strlen(t->defs[i].event) == n && !strncmp(t->defs[i].event, arg, n)) ||
+		    (strlen(full) == n && !strncmp(full, arg, n))) {
+			t->stack_ev[i] = 8;
+			found = 1;
+		}
+	}
+	if (!found) {
+		fprintf(stderr, "probekit trace: --trigger: no event '%.*s'\n", (int)(colon - arg),
+			arg);
+		return -1;
+	}
+	return 1;
+}
+
 /* --synthetic and --trigger, once every definition is known. */
 static int setup_hist(struct trace *t)
 {
-	unsigned int i;
+	unsigned int i, nhist = 0;
 
+	for (i = 0; i < t->ntrig_args; i++) {
+		int r = stack_trigger(t, t->trig_args[i]);
+
+		if (r < 0)
+			return -EINVAL;
+		if (!r)
+			t->trig_args[nhist++] = t->trig_args[i];
+		else
+			free(t->trig_args[i]);
+	}
+	t->ntrig_args = nhist;
 	if (!t->ntrig_args && !t->nsynth_args)
 		return 0;
 	if (!(t->hist = pk_hist_new(emit_synthetic, t)))
@@ -648,7 +715,7 @@ int cmd_trace(int argc, char **argv)
 	err = t.o.pid ? pk_trace_attach(&t) : pk_trace_launch(&t, cmd);
 	if (err)
 		return err;
-	if (t.o.stack && t.o.pid && (t.ustack = pk_ustack_new()))
+	if ((t.o.stack || t.stack_ev) && t.o.pid && (t.ustack = pk_ustack_new()))
 		pk_ustack_preload(t.ustack, t.o.pid);
 	exited = pk_trace_stream(&t, &status);
 	if (t.o.pid)
@@ -669,6 +736,7 @@ int cmd_trace(int argc, char **argv)
 		fclose(t.out);
 	pk_hist_free(t.hist);
 	pk_ustack_free(t.ustack);
+	free(t.stack_ev);
 	for (i = 0; i < (int)t.ntrig_args; i++)
 		free(t.trig_args[i]);
 	for (i = 0; i < (int)t.nsynth_args; i++)

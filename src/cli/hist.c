@@ -253,6 +253,17 @@ int pk_hist_aggregates(const struct pk_hist *h, unsigned int id)
 	return h && id < h->nev && h->ev[id].ntrigs > 0;
 }
 
+unsigned int pk_hist_stack_depth(const struct pk_hist *h, unsigned int id)
+{
+	int i, k;
+
+	for (i = 0; h && id < h->nev && i < h->ev[id].ntrigs; i++)
+		for (k = 0; k < h->ev[id].trigs[i]->nkeys; k++)
+			if (h->ev[id].trigs[i]->keys[k]->flags & HF_STACKTRACE)
+				return HIST_STACK_DEPTH;
+	return 0;
+}
+
 int pk_hist_any(const struct pk_hist *h)
 {
 	unsigned int i;
@@ -463,7 +474,7 @@ static void fire(struct hctx *c, const struct hact *a)
 
 static void trig_hit(struct hctx *c, struct htrig *t)
 {
-	uint8_t key[HIST_KEYS_MAX * HIST_STR_MAX];
+	uint8_t key[HIST_KEY_MAX];
 	uint64_t refvals[HIST_VARS_MAX] = {0};
 	struct helt *e;
 	int i;
@@ -479,8 +490,17 @@ static void trig_hit(struct hctx *c, struct htrig *t)
 	memset(key, 0, sizeof(key));
 	for (i = 0; i < t->nkeys; i++) {
 		const struct hfield *k = t->keys[i];
-		uint64_t v = eval(k, c);
+		uint64_t v;
 
+		if (k->flags & HF_STACKTRACE) {
+			unsigned int n =
+			    c->hit->nstack < HIST_STACK_DEPTH ? c->hit->nstack : HIST_STACK_DEPTH;
+
+			if (n)
+				memcpy(key + k->offset, c->hit->stack, n * sizeof(uint64_t));
+			continue;
+		}
+		v = eval(k, c);
 		if (k->flags & HF_STRING)
 			strncpy((char *)key + k->offset, (const char *)(uintptr_t)v,
 				HIST_STR_MAX - 1);

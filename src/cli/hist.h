@@ -25,6 +25,8 @@ struct pk_hist_hit {
 	uint32_t tid;	/* the thread: the kernel's common_pid */
 	uint32_t cpu;
 	const char *comm;
+	const uint64_t *stack; /* the user stack, when the record carries one */
+	unsigned int nstack;
 };
 
 /*
@@ -65,6 +67,9 @@ int pk_hist_add_trigger(struct pk_hist *h, const char *arg);
 
 /* Whether event @id has a hist trigger (its hits are aggregated, not printed). */
 int pk_hist_aggregates(const struct pk_hist *h, unsigned int id);
+
+/* Frames of user stack the hits of event @id need (common_stacktrace keys). */
+unsigned int pk_hist_stack_depth(const struct pk_hist *h, unsigned int id);
 
 /* Whether any event has a hist trigger. */
 int pk_hist_any(const struct pk_hist *h);

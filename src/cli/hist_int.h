@@ -10,7 +10,8 @@
 #include "cli/filter.h"
 #include "cli/hist.h"
 
-#define HIST_KEYS_MAX	 3   /* TRACING_MAP_KEYS_MAX */
+#define HIST_KEYS_MAX	 3				/* TRACING_MAP_KEYS_MAX */
+#define HIST_KEY_MAX	 (HIST_KEYS_MAX * HIST_STR_MAX) /* bytes of a key, at most */
 #define HIST_VALS_MAX	 3   /* TRACING_MAP_VALS_MAX, hitcount included */
 #define HIST_VARS_MAX	 16  /* TRACING_MAP_VARS_MAX */
 #define HIST_SORT_MAX	 2   /* TRACING_MAP_SORT_KEYS_MAX */
@@ -20,7 +21,8 @@
 #define HIST_BITS_MIN	 7
 #define HIST_BITS_MAX	 17
 #define HIST_BITS_DEF	 11
-#define HIST_DEPTH_MAX	 4 /* synthetic events firing synthetic events */
+#define HIST_DEPTH_MAX	 4  /* synthetic events firing synthetic events */
+#define HIST_STACK_DEPTH 16 /* HIST_STACKTRACE_DEPTH: frames of a stack key */
 
 /* hfield.flags: the kernel's HIST_FIELD_FL_* */
 enum {

@@ -87,6 +87,8 @@ const char *hist_field_name(const struct hfield *f, unsigned int level)
 		return "common_timestamp";
 	if (f->flags & HF_HITCOUNT)
 		return "hitcount";
+	if (f->flags & HF_STACKTRACE)
+		return "common_stacktrace";
 	return "";
 }
 
@@ -297,8 +299,14 @@ static struct hfield *parse_field(struct pctx *p, char *str, unsigned long flags
 		f->size = HIST_STR_MAX;
 		f->type = "char[]";
 	} else if (!strcmp(str, "common_stacktrace") || !strcmp(str, "stacktrace")) {
-		hf_free(f);
-		return herr(p, "Couldn't find field", str);
+		/* The user stack at the hit, HIST_STACK_DEPTH frames: keys only. */
+		if (!(flags & HF_KEY)) {
+			hf_free(f);
+			return herr(p, "Invalid field modifier", str);
+		}
+		f->flags |= HF_STACKTRACE;
+		f->size = HIST_STACK_DEPTH * 8;
+		f->type = "unsigned long[]";
 	} else {
 		for (i = 0; i < d->nargs && strcmp(d->args[i].name, str); i++)
 			;
@@ -614,7 +622,9 @@ static int add_key(struct pctx *p, char *s)
 		return -EINVAL;
 	}
 	f->flags |= HF_KEY;
-	f->size = (f->flags & HF_STRING) ? HIST_STR_MAX : 8;
+	f->size = (f->flags & HF_STRING)       ? HIST_STR_MAX
+		  : (f->flags & HF_STACKTRACE) ? HIST_STACK_DEPTH * 8
+					       : 8;
 	f->offset = t->key_size;
 	t->key_size += f->size;
 	t->keys[t->nkeys++] = f;

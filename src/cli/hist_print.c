@@ -18,7 +18,9 @@ static void print_field(FILE *f, const struct hfield *x)
 
 	if (x->var_name)
 		fprintf(f, "%s=", x->var_name);
-	if (x->flags & HF_CPU)
+	if (x->flags & HF_STACKTRACE)
+		fputs("common_stacktrace", f);
+	else if (x->flags & HF_CPU)
 		fputs("common_cpu", f);
 	else if (x->flags & HF_CONST)
 		fprintf(f, "%llu", (unsigned long long)x->constant);
@@ -126,7 +128,7 @@ static void print_key(FILE *f, const struct htrig *t, const struct helt *e,
 		      pk_hist_symbolize_fn sym, void *ctx)
 {
 	char buf[256];
-	int i;
+	int i, multiline = 0;
 
 	fputs("{ ", f);
 	for (i = 0; i < t->nkeys; i++) {
@@ -137,7 +139,19 @@ static void print_key(FILE *f, const struct htrig *t, const struct helt *e,
 		memcpy(&u, e->key + k->offset, sizeof(u));
 		if (i)
 			fputs(", ", f);
-		if (k->flags & HF_HEX) {
+		if (k->flags & HF_STACKTRACE) {
+			unsigned int j;
+
+			fprintf(f, "%s:\n", name);
+			for (j = 0; j < HIST_STACK_DEPTH; j++) {
+				memcpy(&u, e->key + k->offset + 8 * j, sizeof(u));
+				if (!u)
+					break;
+				symbolize(buf, sizeof(buf), u, 0, sym, ctx);
+				fprintf(f, "%9c%s\n", ' ', buf);
+			}
+			multiline = 1;
+		} else if (k->flags & HF_HEX) {
 			fprintf(f, "%s: %llx", name, u);
 		} else if (k->flags & (HF_SYM | HF_SYM_OFFSET)) {
 			symbolize(buf, sizeof(buf), u, !!(k->flags & HF_SYM), sym, ctx);
@@ -155,7 +169,7 @@ static void print_key(FILE *f, const struct htrig *t, const struct helt *e,
 			fprintf(f, "%s: %10llu", name, u);
 		}
 	}
-	fputs(" }", f);
+	fputs(multiline ? "}" : " }", f);
 }
 
 /* 100 times the percentage of @val in @total, as __get_percentage(). */
@@ -217,6 +231,8 @@ static int cmp_key(const struct hfield *k, const struct helt *a, const struct he
 	if (k->flags & HF_STRING)
 		return strncmp((const char *)a->key + k->offset, (const char *)b->key + k->offset,
 			       HIST_STR_MAX);
+	if (k->flags & HF_STACKTRACE)
+		return memcmp(a->key + k->offset, b->key + k->offset, k->size);
 	memcpy(&x, a->key + k->offset, 8);
 	memcpy(&y, b->key + k->offset, 8);
 	if (k->is_signed && !(k->flags & (HF_LOG2 | HF_BUCKET)))

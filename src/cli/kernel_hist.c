@@ -228,5 +228,5 @@ int pk_is_trigger_line(const char *line)
 		return 0;
 	line += n + 1;
 	line += strspn(line, " \t");
-	return !strncmp(line, "hist:", 5);
+	return !strncmp(line, "hist:", 5) || !strncmp(line, "stacktrace", 10);
 }

@@ -49,7 +49,7 @@ void pk_khist_cleanup(struct pk_khist *k);
 
 /*
  * Whether the line @line of a definitions file is a trigger
- * ("[GROUP/]EVENT: hist:..."), not a definition.
+ * ("[GROUP/]EVENT: hist:..." or "...: stacktrace"), not a definition.
  */
 int pk_is_trigger_line(const char *line);
 

@@ -57,6 +57,7 @@ struct trace {
 	size_t line_cap;
 	struct pk_hist *hist;	  /* --trigger, --synthetic */
 	struct pk_ustack *ustack; /* --stack: the processes' mappings */
+	unsigned int *stack_ev;	  /* per event: frames its 'stacktrace' trigger asks */
 	char **trig_args;	  /* --trigger, and -e lines "EVENT: hist:..." */
 	unsigned int ntrig_args;
 	char **synth_args;

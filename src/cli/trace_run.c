@@ -224,7 +224,7 @@ int pk_trace_launch(struct trace *t, char **cmd)
 	}
 	/* Before main(): the program and the libraries it starts with are mapped. */
 	t->syms = pk_sym_proc_open(t->child);
-	if (t->o.stack && (t->ustack = pk_ustack_new()))
+	if ((t->o.stack || t->stack_ev) && (t->ustack = pk_ustack_new()))
 		pk_ustack_preload(t->ustack, t->child);
 	__atomic_store_n(&t->ctl->go, 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &t->ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
