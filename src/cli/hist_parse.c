@@ -742,7 +742,7 @@ static int parse_action(struct pctx *p, char *s)
 
 		while (isspace((unsigned char)*q))
 			q++;
-		if (strlen(q) < 2 && !(a->use_trace_keyword && !a->synth_name && *q)) {
+		if (strlen(q) < 2) {
 			herr(p, "Invalid action param", q);
 			return -EINVAL;
 		}
