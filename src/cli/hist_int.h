@@ -160,6 +160,43 @@ struct pk_hist {
 	int depth;
 };
 
+/* Parsing one trigger: its event, the trigger so far, the text for errors. */
+struct pctx {
+	struct pk_hist *h;
+	struct hevent *ev;
+	struct htrig *t;
+	char cmd[PK_EV_MAX_LINE]; /* "hist:..." as the error_log shows it */
+	int failed;
+};
+
+/* hist_parse.c and hist_vars.c, for the other hist files */
+/* The error_log's entry: @msg, the command and a caret under @at. NULL. */
+void *herr(struct pctx *p, const char *msg, const char *at);
+struct hfield *hf_new(unsigned long flags);
+void hf_free(struct hfield *f);
+int type_signed(uint8_t type);
+/* A variable of @t named @name, or NULL. */
+struct hfield *find_var_in(struct htrig *t, const char *name);
+/* A variable of any trigger of @e (NULL: none) named @name, or NULL. */
+struct hfield *find_var_on(struct hevent *e, const char *name);
+/* The variable a reference names, as find_event_var() finds it, or NULL. */
+struct hfield *find_var(struct pctx *p, const char *sys, const char *evn, const char *name);
+/* This trigger's reference to @var (one per variable), or NULL. */
+struct hfield *make_ref(struct pctx *p, struct hfield *var, const char *sys, const char *evn);
+/* @str (cut in place) as an expression, as parse_expr(); NULL on error. */
+struct hfield *parse_expr(struct pctx *p, char *str, unsigned long flags, const char *var,
+			  int *nsub);
+
+/* hist_actions.c */
+/* One "onmatch(...).ACTION(...)" or "onmax($v)..." attribute, its text only. */
+int hist_parse_action(struct pctx *p, char *s);
+/* Each parsed action's variables, fields and synthetic event. 0 or -EINVAL. */
+int hist_create_actions(struct pctx *p);
+
+/* hist_vars.c */
+/* The modifier the kernel's get_hist_field_flags() prints, or NULL. */
+const char *hist_flag_name(unsigned long fl);
+
 /* hist_parse.c */
 /*
  * Parse @cmd ("hist:..." with an optional " if FILTER") for @ev. Errors go

@@ -14,16 +14,8 @@
 
 #include "cli/hist_int.h"
 
-struct pctx {
-	struct pk_hist *h;
-	struct hevent *ev;
-	struct htrig *t;
-	char cmd[PK_EV_MAX_LINE]; /* "hist:..." as the error_log shows it */
-	int failed;
-};
-
 /* The error_log's entry: where, what, the command and a caret under @at. */
-static void *herr(struct pctx *p, const char *msg, const char *at)
+void *herr(struct pctx *p, const char *msg, const char *at)
 {
 	const char *hit = at && *at ? strstr(p->cmd, at) : NULL;
 	int pos = hit ? (int)(hit - p->cmd) : 0;
@@ -35,7 +27,7 @@ static void *herr(struct pctx *p, const char *msg, const char *at)
 	return NULL;
 }
 
-static struct hfield *hf_new(unsigned long flags)
+struct hfield *hf_new(unsigned long flags)
 {
 	struct hfield *f = calloc(1, sizeof(*f));
 
@@ -48,7 +40,7 @@ static struct hfield *hf_new(unsigned long flags)
 	return f;
 }
 
-static void hf_free(struct hfield *f)
+void hf_free(struct hfield *f)
 {
 	if (!f || (f->flags & HF_REF))
 		return; /* references belong to the trigger's refs[] */
@@ -60,174 +52,7 @@ static void hf_free(struct hfield *f)
 	free(f);
 }
 
-const char *hist_field_name(const struct hfield *f, unsigned int level)
-{
-	static char full[HIST_STR_MAX];
-
-	if (!f || level > 1)
-		return "";
-	if (f->arg >= 0 && !(f->flags & (HF_LOG2 | HF_BUCKET)))
-		return f->fname ? f->fname : "";
-	if (f->arg == ARG_PID && !(f->flags & (HF_LOG2 | HF_BUCKET)))
-		return "common_pid";
-	if (f->arg == ARG_COMM)
-		return "comm";
-	if (f->flags & (HF_LOG2 | HF_ALIAS | HF_BUCKET))
-		return hist_field_name(f->operands[0], level + 1);
-	if (f->flags & HF_CPU)
-		return "common_cpu";
-	if (f->flags & (HF_EXPR | HF_REF)) {
-		if (f->system) {
-			snprintf(full, sizeof(full), "%s.%s.%s", f->system, f->event, f->name);
-			return full;
-		}
-		return f->name ? f->name : "";
-	}
-	if (f->flags & HF_TIMESTAMP)
-		return "common_timestamp";
-	if (f->flags & HF_HITCOUNT)
-		return "hitcount";
-	if (f->flags & HF_STACKTRACE)
-		return "common_stacktrace";
-	return "";
-}
-
-/* The modifier the kernel's get_hist_field_flags() prints, or NULL. */
-const char *hist_flag_name(unsigned long fl);
-const char *hist_flag_name(unsigned long fl)
-{
-	static const struct {
-		unsigned long fl;
-		const char *s;
-	} names[] = {{HF_HEX, "hex"},
-		     {HF_SYM, "sym"},
-		     {HF_SYM_OFFSET, "sym-offset"},
-		     {HF_EXECNAME, "execname"},
-		     {HF_LOG2, "log2"},
-		     {HF_BUCKET, "buckets"},
-		     {HF_USECS, "usecs"},
-		     {HF_PERCENT, "percent"},
-		     {HF_GRAPH, "graph"},
-		     {HF_STACKTRACE, "stacktrace"}};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (fl & names[i].fl)
-			return names[i].s;
-	return NULL;
-}
-
-struct hevent *hist_find_event(struct pk_hist *h, const char *name, size_t len, char sep)
-{
-	const char *s = memchr(name, sep, len);
-	unsigned int i;
-
-	for (i = 0; i < h->nev; i++) {
-		const struct pk_event_def *d = h->ev[i].def;
-
-		if (s) {
-			size_t gl = (size_t)(s - name), el = len - gl - 1;
-
-			if (strlen(d->group) == gl && !memcmp(d->group, name, gl) &&
-			    strlen(d->event) == el && !memcmp(d->event, s + 1, el))
-				return &h->ev[i];
-		} else if (strlen(d->event) == len && !memcmp(d->event, name, len)) {
-			return &h->ev[i];
-		}
-	}
-	return NULL;
-}
-
-/* A variable of @t named @name, or NULL. */
-static struct hfield *find_var_in(struct htrig *t, const char *name)
-{
-	int i;
-
-	for (i = 0; t && i < t->nvars; i++)
-		if (!strcmp(t->vars[i]->var_name, name))
-			return t->vars[i];
-	return NULL;
-}
-
-static struct hfield *find_var_on(struct hevent *e, const char *name)
-{
-	struct hfield *v;
-	int i;
-
-	for (i = 0; e && i < e->ntrigs; i++)
-		if ((v = find_var_in(e->trigs[i], name)))
-			return v;
-	return NULL;
-}
-
-/*
- * As find_event_var(): a qualified name on its event; else the trigger's
- * own, the onmatch() events', then the one trigger anywhere that has it.
- */
-static struct hfield *find_var(struct pctx *p, const char *sys, const char *evn, const char *name)
-{
-	struct hfield *v, *found = NULL;
-	unsigned int i;
-	int k;
-
-	if (sys) {
-		char full[2 * PK_EV_NAME_SIZE + 2];
-
-		snprintf(full, sizeof(full), "%s/%s", sys, evn);
-		return find_var_on(hist_find_event(p->h, full, strlen(full), '/'), name);
-	}
-	if ((v = find_var_in(p->t, name)))
-		return v;
-	for (k = 0; k < p->t->nacts; k++) {
-		struct hact *a = &p->t->acts[k];
-		char full[2 * PK_EV_NAME_SIZE + 2];
-
-		if (a->handler != H_ONMATCH)
-			continue;
-		snprintf(full, sizeof(full), "%s/%s", a->match_system, a->match_event);
-		if ((v = find_var_on(hist_find_event(p->h, full, strlen(full), '/'), name)))
-			return v;
-	}
-	for (i = 0; i < p->h->nev; i++) {
-		if ((v = find_var_on(&p->h->ev[i], name))) {
-			if (found)
-				return herr(p,
-					    "Variable name not unique, need to use fully qualified "
-					    "name (subsys.event.var) for variable",
-					    name);
-			found = v;
-		}
-	}
-	return found;
-}
-
-/* A reference to @var from this trigger: one per variable, shared. */
-static struct hfield *make_ref(struct pctx *p, struct hfield *var, const char *sys, const char *evn)
-{
-	struct htrig *t = p->t;
-	struct hfield *r;
-	int i;
-
-	for (i = 0; i < t->nrefs; i++)
-		if (t->refs[i]->var_trig == var->var_trig && t->refs[i]->var_idx == var->var_idx)
-			return t->refs[i];
-	if (t->nrefs == HIST_VARS_MAX || !(r = hf_new(HF_REF)))
-		return NULL;
-	r->var_trig = var->var_trig;
-	r->var_idx = var->var_idx;
-	r->size = var->size;
-	r->is_signed = var->is_signed;
-	r->type = var->type;
-	r->flags |= var->flags & (HF_TIMESTAMP | HF_USECS);
-	r->name = strdup(var->var_name);
-	r->system = sys ? strdup(sys) : NULL;
-	r->event = evn ? strdup(evn) : NULL;
-	r->ref_idx = t->nrefs;
-	t->refs[t->nrefs++] = r;
-	return r;
-}
-
-static int type_signed(uint8_t type)
+int type_signed(uint8_t type)
 {
 	return type >= PK_EVT_S8 && type <= PK_EVT_S64;
 }
@@ -345,9 +170,6 @@ static struct hfield *parse_field(struct pctx *p, char *str, unsigned long flags
 	return f;
 }
 
-static struct hfield *parse_expr(struct pctx *p, char *str, unsigned long flags, const char *var,
-				 int *nsub);
-
 /* As parse_atom(): a constant, a $reference, or a field. */
 static struct hfield *parse_atom(struct pctx *p, char *str, unsigned long flags, const char *var)
 {
@@ -460,8 +282,8 @@ static int ts_usecs_of(const struct hfield *f)
 	return !!(f->flags & HF_USECS);
 }
 
-static struct hfield *parse_expr(struct pctx *p, char *str, unsigned long flags, const char *var,
-				 int *nsub)
+struct hfield *parse_expr(struct pctx *p, char *str, unsigned long flags, const char *var,
+			  int *nsub)
 {
 	static const char opchar[] = {
 	    [OP_PLUS] = '+', [OP_MINUS] = '-', [OP_DIV] = '/', [OP_MULT] = '*'};
@@ -673,99 +495,6 @@ static int add_sort(struct pctx *p, char *s)
 	return -EINVAL;
 }
 
-/* "onmatch(SYS.EVENT).ACTION(PARAMS)", "onmax($v).save(...)": the text only. */
-static int parse_action(struct pctx *p, char *s)
-{
-	struct hact *a = &p->t->acts[p->t->nacts];
-	char *close, *name, *params;
-
-	if (p->t->nacts == HIST_ACTIONS_MAX)
-		return -EINVAL;
-	if (!strncmp(s, "onmatch(", 8)) {
-		char *dot;
-
-		a->handler = H_ONMATCH;
-		s += 8;
-		if (!(close = strchr(s, ')'))) {
-			herr(p, "No closing paren found", s);
-			return -EINVAL;
-		}
-		*close = 0;
-		if (!(dot = strchr(s, '.'))) {
-			herr(p, "Missing subsystem", s);
-			return -EINVAL;
-		}
-		*dot = 0;
-		a->match_system = strdup(s);
-		a->match_event = strdup(dot + 1);
-		*dot = '/';
-		if (!hist_find_event(p->h, s, strlen(s), '/')) {
-			herr(p, "Invalid subsystem or event name", dot + 1);
-			return -EINVAL;
-		}
-	} else {
-		a->handler = !strncmp(s, "onmax(", 6) ? H_ONMAX : H_ONCHANGE;
-		s += a->handler == H_ONMAX ? 6 : 9;
-		if (!(close = strchr(s, ')')))
-			return -EINVAL;
-		*close = 0;
-		a->var_str = strdup(s);
-	}
-	s = close + 1;
-	if (*s++ != '.' || !(params = strchr(s, '('))) {
-		herr(p, "No action found", NULL);
-		return -EINVAL;
-	}
-	*params++ = 0;
-	name = s;
-	if (!(close = strchr(params, ')'))) {
-		herr(p, "No closing paren found", params);
-		return -EINVAL;
-	}
-	*close = 0;
-	a->action_name = strdup(name);
-	if (!strncmp(name, "save", 4)) {
-		if (a->handler == H_ONMATCH) {
-			herr(p, "Handler doesn't support action", name);
-			return -EINVAL;
-		}
-		a->action = A_SAVE;
-	} else if (!strncmp(name, "snapshot", 8)) {
-		herr(p, "Handler doesn't support action", name);
-		return -EINVAL;
-	} else {
-		a->action = A_TRACE;
-		a->use_trace_keyword = !strncmp(name, "trace", 5);
-	}
-	while (params && *params) {
-		char *q = strsep(&params, ",");
-
-		while (isspace((unsigned char)*q))
-			q++;
-		if (strlen(q) < 2) {
-			herr(p, "Invalid action param", q);
-			return -EINVAL;
-		}
-		if (a->use_trace_keyword && !a->synth_name) {
-			a->synth_name = strdup(q);
-			continue;
-		}
-		if (a->nparams == HIST_PARAMS_MAX) {
-			herr(p, "Too many action params", NULL);
-			return -EINVAL;
-		}
-		a->params[a->nparams++] = strdup(q);
-	}
-	if (a->action == A_SAVE && !a->nparams) {
-		herr(p, "No params found for save()", NULL);
-		return -EINVAL;
-	}
-	p->t->nacts++;
-	return 0;
-}
-
-int hist_create_actions(struct pctx *p);
-
 struct htrig *hist_parse(struct pk_hist *h, struct hevent *ev, const char *cmd)
 {
 	char *buf, *s, *part, *filter = NULL, *keys = NULL, *vals = NULL, *sort = NULL;
@@ -839,7 +568,7 @@ struct htrig *hist_parse(struct pk_hist *h, struct hevent *ev, const char *cmd)
 			t->nohitcount = 1;
 		} else if (!strncmp(part, "onmatch(", 8) || !strncmp(part, "onmax(", 6) ||
 			   !strncmp(part, "onchange(", 9)) {
-			if (parse_action(&p, part))
+			if (hist_parse_action(&p, part))
 				goto fail;
 		} else {
 			herr(&p, "Invalid hist trigger attribute", part);
@@ -923,123 +652,6 @@ fail:
 	free(buf);
 	hist_trig_free(t);
 	return NULL;
-}
-
-/* A trace() parameter: a $variable, or a field of this event made a variable. */
-static struct hfield *action_param(struct pctx *p, struct hact *a, char *q)
-{
-	char *sys = NULL, *evn = NULL, *d1 = strchr(q, '.');
-	struct hfield *v;
-	int nsub = 0;
-
-	if (d1 && strchr(d1 + 1, '.')) {
-		sys = q;
-		*d1 = 0;
-		evn = d1 + 1;
-		q = strchr(evn, '.');
-		*q++ = 0;
-	}
-	if (*q == '$') {
-		v = find_var(p, sys, evn, q + 1);
-		if (!v && !sys && a->handler == H_ONMATCH)
-			v = find_var(p, a->match_system, a->match_event, q + 1);
-		if (!v)
-			return herr(p, "Couldn't find param", q + 1);
-		return make_ref(p, v, sys, evn);
-	}
-	if (sys)
-		return herr(p, "Couldn't create field variable", q);
-	v = parse_expr(p, q, 0, NULL, &nsub);
-	if (!v)
-		return herr(p, "Couldn't parse field variable", q);
-	return v;
-}
-
-static int synth_matches(const struct hevent *se, int i, const struct hfield *f)
-{
-	const struct pk_event_arg *a = &se->def->args[i];
-
-	if (!strcmp(se->types[i], f->type))
-		return 1;
-	return a->size == f->size && type_signed(a->type) == f->is_signed;
-}
-
-int hist_create_actions(struct pctx *p)
-{
-	struct htrig *t = p->t;
-	int k, i;
-
-	for (k = 0; k < t->nacts; k++) {
-		struct hact *a = &t->acts[k];
-
-		if (a->handler != H_ONMATCH) {
-			struct hfield *v;
-
-			if (a->var_str[0] != '$') {
-				herr(p, "For onmax(x) or onchange(x), x must be a variable",
-				     a->var_str);
-				return -EINVAL;
-			}
-			if (!(v = find_var_in(t, a->var_str + 1))) {
-				herr(p, "Couldn't find onmax or onchange variable", a->var_str + 1);
-				return -EINVAL;
-			}
-			a->track_ref = make_ref(p, v, NULL, NULL);
-			a->slot = k;
-		}
-		if (a->action == A_SAVE) {
-			for (i = 0; i < a->nparams; i++) {
-				char tmp[HIST_STR_MAX];
-				int nsub = 0;
-
-				if (t->nsave == HIST_PARAMS_MAX)
-					return -EINVAL;
-				snprintf(tmp, sizeof(tmp), "%s", a->params[i]);
-				t->save[t->nsave] = parse_expr(p, tmp, 0, NULL, &nsub);
-				if (!t->save[t->nsave]) {
-					herr(p, "Couldn't create field variable", a->params[i]);
-					return -EINVAL;
-				}
-				t->save[t->nsave++]->var_name = strdup(a->params[i]);
-			}
-			continue;
-		}
-		{
-			const char *sname = a->use_trace_keyword ? a->synth_name : a->action_name;
-			char full[PK_EV_NAME_SIZE + 16];
-			struct hevent *se;
-
-			snprintf(full, sizeof(full), "synthetic/%s", sname ? sname : "");
-			se = hist_find_event(p->h, full, strlen(full), '/');
-			if (!se || !se->own) {
-				herr(p, "Couldn't find synthetic event", sname);
-				return -EINVAL;
-			}
-			a->synth = (int)(se - p->h->ev);
-			for (i = 0; i < a->nparams; i++) {
-				char tmp[HIST_STR_MAX];
-
-				snprintf(tmp, sizeof(tmp), "%s", a->params[i]);
-				if (!(a->pf[i] = action_param(p, a, tmp)))
-					return -EINVAL;
-				if (i >= se->def->nargs || !synth_matches(se, i, a->pf[i])) {
-					herr(p,
-					     i >= se->def->nargs ? "Param count doesn't match "
-								   "synthetic event field count"
-								 : "Param type doesn't match "
-								   "synthetic event field type",
-					     a->params[i]);
-					return -EINVAL;
-				}
-			}
-			if (a->nparams != se->def->nargs) {
-				herr(p, "Param count doesn't match synthetic event field count",
-				     sname);
-				return -EINVAL;
-			}
-		}
-	}
-	return 0;
 }
 
 void hist_trig_free(struct htrig *t)

@@ -9,8 +9,6 @@
 
 #include "cli/hist_int.h"
 
-const char *hist_flag_name(unsigned long fl);
-
 /* As hist_field_print(). */
 static void print_field(FILE *f, const struct hfield *x)
 {
