@@ -139,7 +139,7 @@ $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 
 # The test of the command's kernel backend links the backend's modules.
 KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output args command \
-	probe_cli probe_spec probe_debuginfo probe_points probe_loc probe_derive probe_show)
+	kernel_hist probe_cli probe_spec probe_debuginfo probe_points probe_loc probe_derive probe_show)
 $(BUILD)/tests/test_kernel_cli: TEST_CLI_OBJ = $(KERNEL_CLI_OBJ)
 $(BUILD)/tests/test_kernel_cli: LDLIBS_LIB += -ldw
 $(BUILD)/tests/test_kernel_cli: $(KERNEL_CLI_OBJ)
@@ -152,6 +152,9 @@ $(BUILD)/tests/%: tests/%.cc $(STLIB)
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -o $@ $< -lz -ldl -lpthread
+
+# Stacks walked by frame pointers, as the kernel's userstacktrace walks them.
+$(BUILD)/tests/helpers/stack_target: CFLAGS += -fno-omit-frame-pointer
 
 tests: $(TEST_BIN) $(TEST_HELPERS)
 

@@ -65,13 +65,15 @@ function cell(fn, k,    m) {
 }
 $1 == "row" { med[$2, $3] = $4; lo[$2, $3] = $5; hi[$2, $3] = $6; it[$2, $3] = $7; note[$2, $3] = $8 }
 END {
-	n = split("call int3 opt_pre opt_post opt_ret trace_event uprobe uretprobe tracefs uftrace", keys, " ")
+	n = split("call int3 opt_pre opt_post opt_ret trace_event trace_hist trace_stack uprobe uretprobe tracefs uftrace", keys, " ")
 	label["call"] = "unprobed call (absolute ns/call)"
 	label["int3"] = "probekit int3 (optimization off)"
 	label["opt_pre"] = "probekit optimized, empty pre"
 	label["opt_post"] = "probekit optimized, pre+post"
 	label["opt_ret"] = "probekit optimized retprobe"
 	label["trace_event"] = "probekit trace event, 2 args"
+	label["trace_hist"] = "probekit trace, hist trigger"
+	label["trace_stack"] = "probekit trace --stack=16"
 	label["uprobe"] = "bpftrace uprobe (kernel)"
 	label["uretprobe"] = "bpftrace uretprobe (kernel)"
 	label["tracefs"] = "tracefs uprobe event, 2 args"

@@ -4,7 +4,9 @@
 # The tracer rows of `make bench`: the cost of one RECORDED event with two
 # fetched integer arguments on bench_target (the same code as the library
 # rows), for
-#   - probekit trace, text to /dev/null (probes jump-optimized, as shipped);
+#   - probekit trace, text to /dev/null (probes jump-optimized, as shipped),
+#     the same event aggregated by a hist trigger instead, and printed with
+#     its user stack 16 frames deep (--stack=16);
 #   - a tracefs uprobe event recorded into an instance of our own;
 #   - uftrace record -P on a -fpatchable-function-entry build (its 5-byte
 #     nop patched into a call at run time).
@@ -198,6 +200,40 @@ run_probekit() {
 	fi
 }
 
+# run_probekit_hist BIN N: the same event, aggregated by a hist trigger
+# instead of printed. The agent still writes each record (the trigger runs
+# in the tracer on the records): this is the traced program's side of it.
+run_probekit_hist() {
+	local bin=$1 n=$2 err=$TMP/probekit.err prof hits
+
+	"$PROBEKIT" trace -o "$TMP/hist" --buffer-size "$PK_RING_KIB" "p:pkbench/$SYM $bin:$SYM $FETCH" \
+		--trigger "$SYM: hist:keys=a.log2:vals=b" -- "$bin" "$n" >"$TMP/out" 2>"$err"
+	LOOP_NS=$(loop_ns "$TMP/out")
+	prof=$(awk -v ev="pkbench/$SYM" '
+		$1 == "#" && $2 == "event" { for (i = 3; i <= NF; i++) col[$i] = i - 1; next }
+		$1 == ev { printf "%s %s %s", $col["hits"], $col["missed"], $col["lost"] }' "$err")
+	hits=$(awk '$1 == "Hits:" { print $2 }' "$TMP/hist")
+	COUNT_NOTE=
+	if [ "$prof" != "$n 0 0" ] || [ "$hits" != "$n" ]; then
+		COUNT_NOTE="hits/missed/lost ${prof// //}, hist Hits ${hits:-none} of $n"
+	fi
+}
+
+# run_probekit_stack BIN N: the printed event with its user stack, 16
+# frames deep (the loop runs 15 frame-pointer frames below main).
+run_probekit_stack() {
+	local bin=$1 n=$2 err=$TMP/probekit.err prof
+
+	BT_DEPTH=15 "$PROBEKIT" trace -o /dev/null --stack=16 --buffer-size "$PK_RING_KIB" \
+		"p:pkbench/$SYM $bin:$SYM $FETCH" -- "$bin" "$n" >"$TMP/out" 2>"$err"
+	LOOP_NS=$(loop_ns "$TMP/out")
+	prof=$(awk -v ev="pkbench/$SYM" '
+		$1 == "#" && $2 == "event" { for (i = 3; i <= NF; i++) col[$i] = i - 1; next }
+		$1 == ev { printf "%s %s %s", $col["hits"], $col["missed"], $col["lost"] }' "$err")
+	COUNT_NOTE=
+	[ "$prof" != "$n 0 0" ] && COUNT_NOTE="hits/missed/lost ${prof// //} of $n"
+}
+
 # ---------------------------------------------------------------- uftrace
 
 # run_uftrace BIN N
@@ -298,6 +334,9 @@ uftrace_usable && UFTRACE_OK=1
 for fn in lea push; do
 	bin=$BINDIR/bt_$fn
 	measure "$fn" trace_event "$bin" "$PK_MAX_N" run_probekit "$bin"
+	measure "$fn" trace_hist "$bin" "$PK_MAX_N" run_probekit_hist "$bin"
+	# A record of 16 frames takes 128 bytes more: half as many fit in the ring.
+	measure "$fn" trace_stack "$bin" $((PK_MAX_N / 2)) run_probekit_stack "$bin"
 	if [ -n "$TRACEFS_OK" ] && tracefs_add_event "$bin" "bt_$fn"; then
 		measure "$fn" tracefs "$bin" 10000000 run_tracefs "$bin" "bt_$fn"
 	else

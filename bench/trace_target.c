@@ -12,11 +12,11 @@
 
 #include "bench.h"
 
-int main(int argc, char **argv)
+__attribute__((noipa, optimize("no-omit-frame-pointer"))) static void loop(long n)
 {
-	long n = argc > 1 ? strtol(argv[1], NULL, 0) : 1000, i;
 	unsigned long sum = 0;
 	struct timespec a, b;
+	long i;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (i = 0; i < n; i++)
@@ -25,5 +25,29 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	printf("loop_ns %.0f calls %ld checksum %lu\n",
 	       (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec), n, sum);
-	return 0;
+}
+
+/*
+ * BT_DEPTH=D: the loop runs D frames deep, each with a frame pointer, so
+ * that a user stack walk (probekit trace --stack) has that many to take.
+ */
+static int nest(int depth, long n);
+/* Through a pointer the compiler cannot see through: the recursion stays one. */
+static int (*volatile nest_p)(int, long) = nest;
+
+__attribute__((noipa, optimize("no-omit-frame-pointer"))) static int nest(int depth, long n)
+{
+	if (depth <= 0) {
+		loop(n);
+		return 0;
+	}
+	return nest_p(depth - 1, n) + 1; /* not a tail call: the frame stays */
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? strtol(argv[1], NULL, 0) : 1000;
+	const char *depth = getenv("BT_DEPTH");
+
+	return nest(depth ? atoi(depth) : 0, n) < 0;
 }

@@ -198,6 +198,12 @@ void pk_retprobe_thread_exit(struct pk_thread *t);
 /* Take over the return addresses of the instances this hit's entry handlers made. */
 void pk_retprobe_commit(struct pk_thread *t, struct pk_regs *regs);
 unsigned int pk_retprobe_pending(void);
+/*
+ * A return address @value read from stack slot @slot of this thread, with
+ * the return trampoline replaced by the caller it stands for: stack traces
+ * walk through return-probed frames. Async-signal-safe, lock-free.
+ */
+uintptr_t pk_retprobe_real_ret(uintptr_t slot, uintptr_t value);
 
 /* core/optimize.c: switching armed sites between int3 and a jump */
 int pk_opt_enabled(void);

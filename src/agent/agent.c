@@ -34,7 +34,9 @@
 #include "ring/ring.h"
 
 /* The largest record the agent builds: header, fixed fields and strings. */
-#define SCRATCH_SIZE (sizeof(struct pk_trace_hdr) + PK_EV_MAX_EVENT_SIZE + 2 * PK_EV_MAX_STRING)
+#define STACK_ROOM (PK_STACK_MAX * sizeof(uint64_t))
+#define SCRATCH_SIZE                                                                               \
+	(sizeof(struct pk_trace_hdr) + PK_EV_MAX_EVENT_SIZE + 2 * PK_EV_MAX_STRING + STACK_ROOM)
 
 struct agent_event {
 	struct pk_probe kp;
@@ -48,12 +50,14 @@ struct agent_event {
 	struct agent_session *s;
 	unsigned int id;
 	unsigned long file_base;
+	unsigned int stack_depth; /* frames of user stack per record, 0 for none */
 	char spec[PK_EV_NAME_SIZE * 4];
 };
 
 struct agent_session {
 	struct pk_agent_ctl *ctl;
 	size_t ctl_size;
+	unsigned int stack_depth; /* --stack: frames per record, 0 for none */
 	struct pk_ring ring;
 	struct agent_event *events;
 	unsigned int nevents;
@@ -223,6 +227,31 @@ static void caller_name(char *scratch_buf, char *dst, uint64_t ret_ip)
 	dst[n] = 0;
 }
 
+/*
+ * The user stack as the kernel's userstacktrace takes it
+ * (arch_stack_walk_user()): @ip, then the return address above each frame
+ * pointer, from %rbp, while the frames go up the stack; frames returning
+ * through the retprobe trampoline as the callers they stand for.
+ */
+static unsigned int user_stack(uint64_t *out, unsigned int max, uint64_t ip,
+			       const struct pk_regs *regs)
+{
+	uintptr_t fp = regs->bp, frame[2];
+	unsigned int n = 0;
+
+	/* @out follows the fetched record: not aligned. */
+	if (max)
+		copy_record(&out[n++], &ip, sizeof(ip));
+	while (n < max && !pk_read_nofault(frame, (const void *)fp, sizeof(frame)) &&
+	       fp >= regs->sp && frame[1]) {
+		uint64_t ret = pk_retprobe_real_ret(fp + sizeof(uintptr_t), frame[1]);
+
+		copy_record(&out[n++], &ret, sizeof(ret));
+		fp = frame[0];
+	}
+	return n;
+}
+
 /* Fetch, then copy into the ring: the record's length is only known after fetching. */
 static void emit(struct agent_event *e, const struct pk_regs *regs, int is_return,
 		 const void *edata, uint64_t ip, uint64_t ret_ip)
@@ -237,6 +266,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	struct pk_ring *ring = &e->s->ring;
 	struct pk_trace_hdr *h;
 	struct pk_ring_res res;
+	unsigned int nstack;
 	char *buf;
 	int len;
 
@@ -248,9 +278,14 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 		pk_ring_reserve(ring, e->id, ~(size_t)0 >> 1, &res); /* counts it lost */
 		return;
 	}
-	len = pk_event_fetch(e->def, regs, is_return, buf, SCRATCH_SIZE, &env);
+	len = pk_event_fetch(e->def, regs, is_return, buf, SCRATCH_SIZE - STACK_ROOM, &env);
 	if (len < 0)
 		return;
+	nstack = 0;
+	if (e->stack_depth)
+		nstack = user_stack((uint64_t *)(void *)(buf + len), e->stack_depth,
+				    is_return ? ret_ip : (uintptr_t)e->kp.addr, regs);
+	len += (int)(nstack * sizeof(uint64_t));
 	if (pk_ring_reserve(ring, e->id, sizeof(*h) + (size_t)len, &res))
 		return; /* full: counted as lost by the ring, the program goes on */
 	/* The header straight into the ring: most of caller[] is not read, so not written. */
@@ -260,7 +295,7 @@ static void emit(struct agent_event *e, const struct pk_regs *regs, int is_retur
 	h->tid = (uint32_t)tid_cache;
 	/* glibc reads it from rseq: no system call. */
 	h->cpu = (uint32_t)sched_getcpu();
-	h->flags = 0;
+	h->flags = nstack ? PK_TRACE_HDR_STACK | nstack << 8 : 0;
 	h->ip = ip;
 	h->ret_ip = ret_ip;
 	copy_record(h->comm, comm_cache, sizeof(h->comm));
@@ -734,6 +769,11 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 	if (ctl->flags & PK_CTL_NO_OPTIMIZE)
 		pk_set_optimization(0);
 	stamp_cycles = !!(ctl->flags & PK_CTL_CYCLES);
+	if (ctl->flags & PK_CTL_STACK) {
+		s->stack_depth = PK_CTL_STACK_DEPTH(ctl->flags);
+		if (s->stack_depth > PK_STACK_MAX)
+			s->stack_depth = PK_STACK_MAX;
+	}
 	for (i = s->nevents; s->events && i-- > 0;) {
 		struct agent_event *e = &s->events[i];
 		int err;
@@ -741,6 +781,10 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 		e->id = i;
 		e->s = s;
 		e->shared = &ctl->ev[i];
+		e->stack_depth =
+		    s->stack_depth > e->shared->stack ? s->stack_depth : e->shared->stack;
+		if (e->stack_depth > PK_STACK_MAX)
+			e->stack_depth = PK_STACK_MAX;
 		e->st = follower ? &e->own : e->shared;
 		/* Our own copy: the CLI could rewrite the shared one after we checked it. */
 		e->def = malloc(sizeof(*e->def));

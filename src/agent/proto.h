@@ -67,6 +67,8 @@ struct pk_agent_event {
 	uint64_t hits;	 /* handler runs */
 	uint64_t missed; /* the engine's nmissed (+ retprobe nmissed) */
 	char where[96];	 /* the probe point as %pS ("target+0x0/0x20"), for the CLI */
+	uint32_t stack;	 /* set by the CLI: frames of user stack this event's records carry */
+	uint32_t pad;
 };
 
 struct pk_agent_ctl {
@@ -84,10 +86,25 @@ struct pk_agent_ctl {
 
 /* Probes stay int3 (probekit trace --no-optimize). */
 #define PK_CTL_NO_OPTIMIZE 0x1u
+/*
+ * probekit trace --stack: each record carries the user stack, at most
+ * PK_CTL_STACK_DEPTH(flags) frames (bits 8-15 of the flags).
+ */
+#define PK_CTL_STACK		  0x2u
+#define PK_CTL_STACK_DEPTH(flags) (((flags) >> 8) & 0xffu)
+#define PK_STACK_MAX		  64
 /* Records carry the cycle counter (pk_arch_cycles), not nanoseconds: the CLI converts. */
-#define PK_CTL_CYCLES 0x2u
+#define PK_CTL_CYCLES 0x4u
 
 #define PK_TRACE_HDR_WHERE 0x1u
+/*
+ * The record ends with the user stack: PK_TRACE_HDR_NSTACK(flags) frames
+ * (bits 8-15 of the flags) of 8 bytes, after the event's record: the hit's
+ * address first, then return addresses found through the frame pointers,
+ * as the kernel's userstacktrace.
+ */
+#define PK_TRACE_HDR_STACK	   0x2u
+#define PK_TRACE_HDR_NSTACK(flags) (((flags) >> 8) & 0xffu)
 
 /* Each ring record starts with this; the event's fetched record follows. */
 struct pk_trace_hdr {

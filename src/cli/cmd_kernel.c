@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/kernel_hist.h"
 #include "cli/kline.h"
 #include "cli/output.h"
 #include "cli/probe_cli.h"
@@ -76,9 +77,12 @@ struct ktrace {
 	size_t cappend;
 	char *jbuf; /* JSON arguments of one event */
 	size_t jcap;
-	int tree;    /* --tree: only the command's processes */
-	pid_t child; /* with --tree, started before the events are on */
-	int gate;    /* and held until then: its end of the pipe, or -1 */
+	int tree;	      /* --tree: only the command's processes */
+	pid_t child;	      /* with --tree, started before the events are on */
+	int gate;	      /* and held until then: its end of the pipe, or -1 */
+	struct pk_khist hist; /* --trigger, --synthetic */
+	int stack;	      /* --stack: the kernel's userstacktrace */
+	struct kdef *last;    /* the event of the last line, for its stack */
 };
 
 static void ktrace_usage(FILE *f)
@@ -107,6 +111,13 @@ static void ktrace_usage(FILE *f)
 		"      --buffer-size N  the instance's buffer_size_kb (KiB per CPU)\n"
 		"      --filter 'EVENT: EXPR'  the kernel's event filter, written to EVENT's\n"
 		"                     filter file in the instance; may be repeated\n"
+		"      --trigger 'EVENT: hist:...'  a hist trigger, written to EVENT's trigger\n"
+		"                     file in the instance (also -e lines 'EVENT: hist:...');\n"
+		"                     EVENT's hist file is printed at the end and on SIGUSR1\n"
+		"      --synthetic 'NAME TYPE FIELD[; ...]'  a synthetic event, added to\n"
+		"                     synthetic_events and removed at the end\n"
+		"      --stack        after each event, the user stack: the instance's\n"
+		"                     userstacktrace and sym-userobj options\n"
 		"      --tree         only the events of COMMAND's processes: it and every\n"
 		"                     process it forks (set_event_pid, event-fork), as perf\n"
 		"  -h, --help         this text\n"
@@ -410,6 +421,8 @@ static int add_kdef(struct ktrace *kt, const char *given)
 
 static int add_kdef_line(void *kt, const char *line)
 {
+	if (pk_is_trigger_line(line))
+		return pk_khist_add_trigger(&((struct ktrace *)kt)->hist, line);
 	return add_kdef(kt, line);
 }
 
@@ -660,6 +673,7 @@ static void cleanup(struct ktrace *kt)
 		close(kt->pipe_fd);
 		kt->pipe_fd = -1;
 	}
+	pk_khist_undo_triggers(&kt->hist);
 	if (kt->inst[0])
 		remove_instance(kt->inst);
 	for (i = 0; i < kt->ndefs; i++) {
@@ -670,6 +684,7 @@ static void cleanup(struct ktrace *kt)
 			fprintf(stderr, "probekit trace: cannot delete %s/%s: %s\n", d->group,
 				d->event, strerror(-err));
 	}
+	pk_khist_cleanup(&kt->hist);
 	if (kt->state_fd >= 0) {
 		close(kt->state_fd);
 		kt->state_fd = -1;
@@ -748,6 +763,43 @@ static int create_events(struct ktrace *kt)
 		d->created = 1;
 	}
 	return 0;
+}
+
+/* A trigger's "[GROUP/]EVENT": one of ours, or a synthetic event. */
+static int trigger_event(void *arg, const char *name, size_t len, char *group, char *event)
+{
+	struct ktrace *kt = arg;
+	const char *slash = memchr(name, '/', len);
+	unsigned int i;
+
+	for (i = 0; i < kt->ndefs; i++) {
+		char full[2 * PK_EV_NAME_SIZE + 2];
+
+		snprintf(full, sizeof(full), "%s/%s", kt->defs[i].group, kt->defs[i].event);
+		if ((slash ? strlen(full) : strlen(kt->defs[i].event)) != len ||
+		    memcmp(slash ? full : kt->defs[i].event, name, len))
+			continue;
+		snprintf(group, 64, "%s", kt->defs[i].group);
+		snprintf(event, 64, "%s", kt->defs[i].event);
+		return 0;
+	}
+	if (slash && (size_t)(slash - name) == 9 && !memcmp(name, "synthetic", 9)) {
+		len -= 10;
+		name = slash + 1;
+	} else if (slash) {
+		return -ENOENT;
+	}
+	for (i = 0; i < kt->hist.nsynth; i++) {
+		char sname[64];
+
+		if (sscanf(kt->hist.synth[i], " %63[A-Za-z0-9_]", sname) == 1 &&
+		    strlen(sname) == len && !memcmp(sname, name, len)) {
+			snprintf(group, 64, "synthetic");
+			snprintf(event, 64, "%s", sname);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 static int set_filters(struct ktrace *kt)
@@ -831,6 +883,10 @@ static int enable_events(struct ktrace *kt, const char *on)
 	int err;
 
 	for (i = 0; i < kt->ndefs; i++) {
+		/* An event with a hist trigger is on already, as the kernel's soft mode. */
+		if (pk_khist_aggregates(&kt->hist, kt->inst_rel, kt->defs[i].group,
+					kt->defs[i].event))
+			continue;
 		snprintf(file, sizeof(file), "events/%s/%s/enable", kt->defs[i].group,
 			 kt->defs[i].event);
 		err = inst_set(kt, file, on, 0);
@@ -926,10 +982,18 @@ static void on_line(struct ktrace *kt, char *s, size_t len)
 	struct kdef *d = NULL;
 	char comm[64];
 
-	if (!pk_kline_parse(s, len, &k))
+	if (!pk_kline_parse(s, len, &k)) {
 		d = def_of(kt, k.event, k.event_len);
-	if (d)
-		d->printed++;
+		/* --stack: the kernel's stack entry belongs to the event before it. */
+		if (!d && kt->stack && k.event_len == 18 &&
+		    !memcmp(k.event, "<user stack trace>", 18)) {
+			d = kt->last;
+		} else {
+			kt->last = d;
+			if (d)
+				d->printed++;
+		}
+	}
 	if (d && name_task(&k, comm, sizeof(comm))) {
 		k.comm = comm;
 		k.comm_len = strlen(comm);
@@ -1085,6 +1149,9 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 	    {"exec", required_argument, NULL, 'x'},
 	    {"probe", required_argument, NULL, 'P'},
 	    {"debug-file", required_argument, NULL, 'D'},
+	    {"trigger", required_argument, NULL, 'R'},
+	    {"synthetic", required_argument, NULL, 'S'},
+	    {"stack", no_argument, NULL, 'K'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *bin = NULL, *debug_file = NULL;
@@ -1101,6 +1168,15 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 				return -EINVAL;
 			break;
 		case 'T': kt->tree = 1; break;
+		case 'K': kt->stack = 1; break;
+		case 'R':
+			if (pk_khist_add_trigger(&kt->hist, optarg))
+				return -ENOMEM;
+			break;
+		case 'S':
+			if (pk_khist_add_synthetic(&kt->hist, optarg))
+				return -ENOMEM;
+			break;
 		case 1:
 			if (add_kdef(kt, optarg))
 				return -EINVAL;
@@ -1136,6 +1212,15 @@ static int parse_kopts(struct ktrace *kt, int argc, char **argv, char ***cmd)
 	return 0;
 }
 
+/* Set by SIGUSR1: print the hist files so far. */
+static volatile sig_atomic_t khist_dump;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	khist_dump = 1;
+}
+
 /*
  * Runs until the command exits, a signal, or -d. Returns the command's pid,
  * not yet waited for, 0 without command, or -1.
@@ -1159,6 +1244,11 @@ static pid_t run(struct ktrace *kt, char **cmd)
 	for (;;) {
 		poll(&pfd, 1, 100);
 		drain(kt);
+		if (khist_dump) {
+			khist_dump = 0;
+			fflush(kt->out);
+			pk_khist_print(&kt->hist, kt->out);
+		}
 		if (child > 0 && pk_cmd_exited(child))
 			return child;
 		if (pk_cli_stop || (deadline && pk_now_s() >= deadline))
@@ -1282,8 +1372,14 @@ int cmd_trace_kernel(int argc, char **argv)
 	inst_set(&kt, "options/overwrite", "0", 1);
 	if (kt.json)
 		inst_set(&kt, "options/record-tgid", "1", 1);
-	if (create_events(&kt) || set_filters(&kt))
+	if (kt.stack && (inst_set(&kt, "options/userstacktrace", "1", 0) ||
+			 inst_set(&kt, "options/sym-userobj", "1", 0)))
 		goto out;
+	if (create_events(&kt) || set_filters(&kt) ||
+	    pk_khist_setup(&kt.hist, kt.inst_rel, trigger_event, &kt))
+		goto out;
+	if (kt.hist.ntrig_made)
+		signal(SIGUSR1, on_usr1);
 	for (i = 0; kt.json && i < (int)kt.ndefs; i++)
 		read_format(&kt, &kt.defs[i]);
 	{
@@ -1311,6 +1407,7 @@ int cmd_trace_kernel(int argc, char **argv)
 	drain(&kt);
 	if (kt.npend)
 		on_line(&kt, kt.pend, kt.npend);
+	pk_khist_print(&kt.hist, kt.out);
 	fflush(kt.out);
 	if (child > 0)
 		waitpid(child, &status, 0);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/kernel_hist.h"
 #include "cli/output.h"
 #include "cli/probe_cli.h"
 #include "cli/trace.h"
@@ -57,6 +58,18 @@ static void trace_usage(FILE *f)
 		"                     fit are dropped and counted as lost, never waited for\n"
 		"      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
 		"                     language on its fields) holds; may be repeated\n"
+		"      --trigger 'EVENT: hist:keys=K[,K...][:vals=V...][:VAR=EXPR...]\n"
+		"                     [:sort=F[.descending]][:size=N]\n"
+		"                     [:onmatch(GRP.EVENT).trace(SYNTH,PARAM...)][ if FILTER]'\n"
+		"                     a hist trigger (the kernel's histogram.rst): EVENT's\n"
+		"                     hits are aggregated, not printed, and its hist file is\n"
+		"                     printed at the end and on SIGUSR1; may be repeated (also\n"
+		"                     in -e files, as lines 'EVENT: hist:...')\n"
+		"      --synthetic 'NAME TYPE FIELD[; TYPE FIELD...]'  a synthetic event\n"
+		"                     (synthetic_events' syntax), fired by trace() actions\n"
+		"      --stack[=DEPTH]  after each event, its user stack (DEPTH frames, 8 by\n"
+		"                     default), as the kernel's userstacktrace and sym-userobj\n"
+		"                     options print it; walked by frame pointers\n"
 		"      --kernel       the kernel's own kprobes and uprobes through tracefs\n"
 		"                     instead ('probekit trace --kernel -h' says more)\n"
 		"  -h, --help         this text\n"
@@ -193,8 +206,27 @@ static int add_filter(struct trace *t, const char *arg)
 	return 0;
 }
 
-static int add_def_line(void *t, const char *line)
+/* A string kept in a growing list. */
+static int push_arg(char ***list, unsigned int *n, const char *s)
 {
+	char **l = realloc(*list, (*n + 1) * sizeof(*l));
+
+	if (!l || !(l[*n] = strdup(s))) {
+		if (l)
+			*list = l;
+		return -ENOMEM;
+	}
+	*list = l;
+	(*n)++;
+	return 0;
+}
+
+static int add_def_line(void *arg, const char *line)
+{
+	struct trace *t = arg;
+
+	if (pk_is_trigger_line(line))
+		return push_arg(&t->trig_args, &t->ntrig_args, line);
 	return add_def(t, line);
 }
 
@@ -205,6 +237,7 @@ static int read_def_file(struct trace *t, const char *path)
 
 static int make_ctl(struct trace *t)
 {
+	unsigned int i;
 	size_t defs_off =
 	    (sizeof(*t->ctl) + t->ndefs * sizeof(t->ctl->ev[0]) + 4095) & ~(size_t)4095;
 
@@ -222,8 +255,16 @@ static int make_ctl(struct trace *t)
 	pk_cycle_clock_init(&t->clock);
 	t->ctl->flags =
 	    (t->o.no_optimize ? PK_CTL_NO_OPTIMIZE : 0) | (t->clock.on ? PK_CTL_CYCLES : 0);
+	if (t->o.stack)
+		t->ctl->flags |= PK_CTL_STACK | t->o.stack << 8;
 	t->ctl->defs_offset = defs_off;
 	memcpy((char *)t->ctl + defs_off, t->defs, (size_t)t->ndefs * sizeof(*t->defs));
+	for (i = 0; i < t->ndefs; i++) {
+		unsigned int h = pk_hist_stack_depth(t->hist, i),
+			     s = t->stack_ev ? t->stack_ev[i] : 0;
+
+		t->ctl->ev[i].stack = h > s ? h : s;
+	}
 	return 0;
 }
 
@@ -247,6 +288,8 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	const void *rec;
 	char where[192], comm[17];
 	uint64_t ts;
+	uint64_t stack[PK_STACK_MAX];
+	unsigned int nstack = 0;
 	size_t rlen;
 	int n;
 
@@ -257,6 +300,12 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	rec = (const char *)data + sizeof(*h);
 	rlen = len - sizeof(*h);
 	ts = pk_cycle_clock_ns(&t->clock, h->ts_ns);
+	if (h->flags & PK_TRACE_HDR_STACK &&
+	    PK_TRACE_HDR_NSTACK(h->flags) * sizeof(uint64_t) <= rlen) {
+		nstack = PK_TRACE_HDR_NSTACK(h->flags);
+		rlen -= nstack * sizeof(uint64_t);
+		memcpy(stack, (const char *)rec + rlen, nstack * sizeof(uint64_t));
+	}
 	memcpy(comm, h->comm, 16);
 	comm[16] = 0;
 	if (d->flags & PK_EVF_RETURN) {
@@ -273,6 +322,19 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 		snprintf(where, sizeof(where), "%.*s", (int)sizeof(h->caller), h->caller);
 	} else {
 		snprintf(where, sizeof(where), "%s", t->ctl->ev[id].where);
+	}
+	if (t->hist && pk_hist_aggregates(t->hist, id)) {
+		struct pk_hist_hit hit = {.ts_ns = ts,
+					  .pid = h->pid,
+					  .tid = h->tid,
+					  .cpu = h->cpu,
+					  .comm = comm,
+					  .stack = stack,
+					  .nstack = nstack};
+
+		/* As a trigger's event in the kernel: counted, not written to the trace. */
+		pk_hist_record(t->hist, id, rec, rlen, &hit);
+		return 0;
 	}
 	if (t->filters[id]) {
 		struct pk_filter_ctx fc = {.pid = h->pid, .comm = comm};
@@ -314,7 +376,142 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 			(unsigned long long)(ts % 1000000000ull / 1000), d->event, where);
 		fwrite(t->line_buf, 1, (size_t)n, t->out);
 		fputc('\n', t->out);
+		if (nstack) {
+			/* As the kernel's userstacktrace: an entry of its own, the frames under it.
+			 */
+			fprintf(t->out, "%16s-%-7u [%03u] ..... %5llu.%06llu: <user stack trace>\n",
+				comm, h->tid, h->cpu, (unsigned long long)(ts / 1000000000ull),
+				(unsigned long long)(ts % 1000000000ull / 1000));
+			if (!t->ustack)
+				t->ustack = pk_ustack_new();
+			pk_ustack_print(t->ustack, t->out, (pid_t)h->pid, stack, nstack);
+		}
 	}
+	return 0;
+}
+
+/* A synthetic event a trace() action fired: its trace line, as the kernel prints one. */
+static void emit_synthetic(void *arg, const struct pk_event_def *d, const void *rec, size_t len,
+			   const struct pk_hist_hit *hit)
+{
+	struct trace *t = arg;
+	char args[1024];
+
+	if (t->o.json) {
+		struct pk_out_event e = {
+		    .task = hit->comm,
+		    .pid = hit->pid,
+		    .tid = hit->tid,
+		    .cpu = hit->cpu,
+		    .sec = hit->ts_ns / 1000000000ull,
+		    .usec = (unsigned int)(hit->ts_ns % 1000000000ull / 1000),
+		    .group = d->group,
+		    .event = d->event,
+		    .probe = "",
+		    .args = args,
+		};
+
+		pk_event_format_json(d, rec, len, args, sizeof(args), NULL);
+		pk_out_json_event(t->out, &e);
+		return;
+	}
+	pk_event_format(d, rec, len, args, sizeof(args), NULL);
+	fprintf(t->out, "%16s-%-7u [%03u] ..... %5llu.%06llu: %s:%s\n", hit->comm, hit->tid,
+		hit->cpu, (unsigned long long)(hit->ts_ns / 1000000000ull),
+		(unsigned long long)(hit->ts_ns % 1000000000ull / 1000), d->event, args);
+}
+
+volatile sig_atomic_t pk_trace_dump;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	pk_trace_dump = 1;
+}
+
+void pk_trace_print_hist(struct trace *t)
+{
+	if (!pk_hist_any(t->hist))
+		return;
+	fflush(t->out);
+	pk_hist_print(t->hist, t->out, symbolize, t);
+	fflush(t->out);
+}
+
+/*
+ * "EVENT: stacktrace": the event's lines are followed by its user stack, as
+ * the kernel's stacktrace trigger follows them with its stack. 1 if @arg is
+ * one (0 if not, -1 for a bad one).
+ */
+static int stack_trigger(struct trace *t, const char *arg)
+{
+	const char *colon = strchr(arg, ':'), *s;
+	unsigned int i, found = 0;
+
+	if (!colon)
+		return 0;
+	for (s = colon + 1; *s == ' ' || *s == '\t'; s++)
+		;
+	if (strncmp(s, "stacktrace", 10))
+		return 0;
+	if (s[10 + strspn(s + 10, " \t")]) {
+		fprintf(stderr,
+			"probekit trace: '%s': a stacktrace trigger takes no count or "
+			"filter here\n",
+			arg);
+		return -1;
+	}
+	if (!t->stack_ev && !(t->stack_ev = calloc(t->ndefs + 1, sizeof(*t->stack_ev))))
+		return -1;
+	for (i = 0; i < t->ndefs; i++) {
+		char full[2 * PK_EV_NAME_SIZE + 2];
+		size_t n = (size_t)(colon - arg);
+
+		snprintf(full, sizeof(full), "%s/%s", t->defs[i].group, t->defs[i].event);
+		if ((strlen(t->defs[i].event) == n && !strncmp(t->defs[i].event, arg, n)) ||
+		    (strlen(full) == n && !strncmp(full, arg, n))) {
+			t->stack_ev[i] = 8;
+			found = 1;
+		}
+	}
+	if (!found) {
+		fprintf(stderr, "probekit trace: --trigger: no event '%.*s'\n", (int)(colon - arg),
+			arg);
+		return -1;
+	}
+	return 1;
+}
+
+/* --synthetic and --trigger, once every definition is known. */
+static int setup_hist(struct trace *t)
+{
+	unsigned int i, nhist = 0;
+
+	for (i = 0; i < t->ntrig_args; i++) {
+		int r = stack_trigger(t, t->trig_args[i]);
+
+		if (r < 0)
+			return -EINVAL;
+		if (!r)
+			t->trig_args[nhist++] = t->trig_args[i];
+		else
+			free(t->trig_args[i]);
+	}
+	t->ntrig_args = nhist;
+	if (!t->ntrig_args && !t->nsynth_args)
+		return 0;
+	if (!(t->hist = pk_hist_new(emit_synthetic, t)))
+		return -ENOMEM;
+	for (i = 0; i < t->ndefs; i++)
+		if (pk_hist_add_event(t->hist, &t->defs[i]))
+			return -ENOMEM;
+	for (i = 0; i < t->nsynth_args; i++)
+		if (pk_hist_add_synthetic(t->hist, t->synth_args[i]))
+			return -EINVAL;
+	for (i = 0; i < t->ntrig_args; i++)
+		if (pk_hist_add_trigger(t->hist, t->trig_args[i]))
+			return -EINVAL;
+	signal(SIGUSR1, on_usr1);
 	return 0;
 }
 
@@ -345,6 +542,9 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 	    {"exec", required_argument, NULL, 'x'},
 	    {"probe", required_argument, NULL, 'P'},
 	    {"debug-file", required_argument, NULL, 'D'},
+	    {"trigger", required_argument, NULL, 'T'},
+	    {"synthetic", required_argument, NULL, 'S'},
+	    {"stack", optional_argument, NULL, 'K'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *bin = NULL, *debug_file = NULL;
@@ -381,6 +581,22 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 			}
 			break;
 		case 'f': t->filter_args[t->nfilter_args++] = optarg; break;
+		case 'K':
+			t->o.stack = optarg ? (unsigned int)strtoul(optarg, &end, 10) : 8;
+			if ((optarg && *end) || !t->o.stack || t->o.stack > PK_STACK_MAX) {
+				fprintf(stderr, "probekit trace: --stack=DEPTH is 1 to %d frames\n",
+					PK_STACK_MAX);
+				return -EINVAL;
+			}
+			break;
+		case 'T':
+			if (push_arg(&t->trig_args, &t->ntrig_args, optarg))
+				return -ENOMEM;
+			break;
+		case 'S':
+			if (push_arg(&t->synth_args, &t->nsynth_args, optarg))
+				return -ENOMEM;
+			break;
 		case 'F':
 			t->o.json = pk_cli_parse_format(optarg);
 			if (t->o.json < 0)
@@ -496,6 +712,8 @@ int cmd_trace(int argc, char **argv)
 	for (i = 0; i < (int)t.nfilter_args; i++)
 		if (add_filter(&t, t.filter_args[i]))
 			return 2;
+	if (setup_hist(&t))
+		return 2;
 	if (cmd && pk_check_preloadable(cmd[0]))
 		return 2;
 	t.out = t.o.out ? fopen(t.o.out, "we") : stdout;
@@ -517,6 +735,8 @@ int cmd_trace(int argc, char **argv)
 	err = t.o.pid ? pk_trace_attach(&t) : pk_trace_launch(&t, cmd);
 	if (err)
 		return err;
+	if ((t.o.stack || t.stack_ev) && t.o.pid && (t.ustack = pk_ustack_new()))
+		pk_ustack_preload(t.ustack, t.o.pid);
 	exited = pk_trace_stream(&t, &status);
 	if (t.o.pid)
 		ret = exited ? 0 : pk_trace_detach(&t);
@@ -524,6 +744,7 @@ int cmd_trace(int argc, char **argv)
 		pk_trace_stop_child(&t, &status);
 	/* Whatever is still uncommitted will never be: its writer is gone (or disarmed). */
 	pk_ring_consume(&t.ring, pk_trace_on_record, &t, 0);
+	pk_trace_print_hist(&t);
 	fflush(t.out);
 	print_profile(&t);
 	for (i = 0; i < (int)t.ndefs; i++)
@@ -533,6 +754,15 @@ int cmd_trace(int argc, char **argv)
 				pk_event_str(&t.defs[i], t.defs[i].object));
 	if (t.out != stdout)
 		fclose(t.out);
+	pk_hist_free(t.hist);
+	pk_ustack_free(t.ustack);
+	free(t.stack_ev);
+	for (i = 0; i < (int)t.ntrig_args; i++)
+		free(t.trig_args[i]);
+	for (i = 0; i < (int)t.nsynth_args; i++)
+		free(t.synth_args[i]);
+	free(t.trig_args);
+	free(t.synth_args);
 	if (t.o.pid) {
 		if (exited)
 			fprintf(stderr, "probekit trace: process %d exited\n", (int)t.o.pid);

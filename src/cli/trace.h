@@ -6,6 +6,7 @@
 #ifndef PK_CLI_TRACE_H
 #define PK_CLI_TRACE_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -13,6 +14,8 @@
 #include "cli/attach.h"
 #include "cli/clock.h"
 #include "cli/filter.h"
+#include "cli/hist.h"
+#include "cli/ustack.h"
 #include "events/events.h"
 #include "ring/ring.h"
 #include "sym/sym.h"
@@ -22,9 +25,10 @@ struct trace_opts {
 	int json;
 	double duration;
 	size_t buffer_size;
-	pid_t pid;	 /* -p: attach to this process instead of starting one */
-	int first_only;	 /* programs the command execs are not traced */
-	int no_optimize; /* probes stay int3 */
+	pid_t pid;	    /* -p: attach to this process instead of starting one */
+	int first_only;	    /* programs the command execs are not traced */
+	int no_optimize;    /* probes stay int3 */
+	unsigned int stack; /* --stack: frames of user stack per event, 0 for none */
 };
 
 struct trace {
@@ -53,7 +57,20 @@ struct trace {
 	char *line_buf;
 	size_t line_cap;
 	struct pk_cycle_clock clock; /* records' timestamps to CLOCK_MONOTONIC */
+	struct pk_hist *hist;	     /* --trigger, --synthetic */
+	struct pk_ustack *ustack;    /* --stack: the processes' mappings */
+	unsigned int *stack_ev;	     /* per event: frames its 'stacktrace' trigger asks */
+	char **trig_args;	     /* --trigger, and -e lines "EVENT: hist:..." */
+	unsigned int ntrig_args;
+	char **synth_args;
+	unsigned int nsynth_args;
 };
+
+/* Set by SIGUSR1: print the histograms so far. */
+extern volatile sig_atomic_t pk_trace_dump;
+
+/* cmd_trace.c: every event's hist file, on t->out. */
+void pk_trace_print_hist(struct trace *t);
 
 /* wildcard.c: does @d's symbol hold a glob ('*', '?', '[')? */
 int pk_cli_is_wildcard(const struct pk_event_def *d);

@@ -160,6 +160,10 @@ int pk_trace_stream(struct trace *t, int *status)
 		pk_cycle_clock_sample(&t->clock);
 		if (pk_ring_consume(&t->ring, pk_trace_on_record, t, 2000000000ull) > 0 && !seen++)
 			pk_ring_set_watermark(&t->ring, t->o.buffer_size / 4);
+		if (pk_trace_dump) {
+			pk_trace_dump = 0;
+			pk_trace_print_hist(t);
+		}
 		fflush(t->out);
 		if (t->o.pid ? !pk_attach_alive(&t->att) : all_gone(t, status))
 			return 1;
@@ -222,6 +226,8 @@ int pk_trace_launch(struct trace *t, char **cmd)
 	}
 	/* Before main(): the program and the libraries it starts with are mapped. */
 	t->syms = pk_sym_proc_open(t->child);
+	if ((t->o.stack || t->stack_ev) && (t->ustack = pk_ustack_new()))
+		pk_ustack_preload(t->ustack, t->child);
 	__atomic_store_n(&t->ctl->go, 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &t->ctl->go, FUTEX_WAKE, 1, NULL, NULL, 0);
 	return 0;

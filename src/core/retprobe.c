@@ -447,6 +447,20 @@ unsigned int pk_retprobe_pending(void)
 	return pending;
 }
 
+uintptr_t pk_retprobe_real_ret(uintptr_t slot, uintptr_t value)
+{
+	const struct pk_thread *t = pk_thread_self;
+	const struct pk_retprobe_instance *ri;
+
+	if (value != arch_rethook_trampoline() || !t)
+		return value;
+	/* The newest instance at that slot; chained retprobes return to the trampoline. */
+	for (ri = t->ri; ri; ri = ri->pk_next)
+		if (ri->pk_sp == slot && (uintptr_t)ri->ret_addr != value)
+			return (uintptr_t)ri->ret_addr;
+	return value;
+}
+
 /*
  * An exception or a forced unwind walks the stack by return addresses; one
  * pointing at the trampoline has no unwind info and would end the program.

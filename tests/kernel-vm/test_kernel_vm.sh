@@ -42,7 +42,8 @@ expected=(
 	modules-all-unloaded
 	pk-runs pk-kprobe-regs-string pk-profile pk-kretprobe-retval pk-args-ustring-retval pk-json
 	pk-instance pk-sigterm pk-duration pk-bad-definition
-	pk-uprobe-nopie pk-uretprobe-nopie pk-uprobe-pie pk-uretprobe-pie pk-cleanup
+	pk-uprobe-nopie pk-uretprobe-nopie pk-uprobe-pie pk-uretprobe-pie
+	pk-hist-kernel pk-hist-user pk-hist-same pk-cleanup
 )
 
 # give_up WHY [FILE]: the setup failed; every check the VM would have made fails with it.
@@ -188,8 +189,16 @@ cp "$mod"/*.ko "$ir/modules/" 2>/dev/null
 mkdir -p "$ir/callee"
 cp "$cdir"/callee-* "$cdir/offsets" "$ir/callee/" 2>/dev/null
 cp "$probekit" "$ir/bin/probekit"
+# The user-space tracer's agent (found next to the command) and the hist
+# triggers' program, to compare probekit's hist files with the kernel's.
+agent=$top/$BUILD/libprobekit-agent.so
+htarget=$top/$BUILD/tests/helpers/hist_target
+[ -f "$agent" ] && [ -x "$htarget" ] || give_up "$agent or $htarget not built (make)"
+cp "$agent" "$ir/bin/"
+mkdir -p "$ir/hist"
+cp "$htarget" tests/kernel-vm/hist.defs "$ir/hist/"
 # Each library at the path the loader will look for it, and the loader itself.
-ldd "$probekit" | awk '/=> \// { print $3 } /^\t\// { print $1 }' >"$work/libs"
+ldd "$probekit" "$agent" "$htarget" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u >"$work/libs"
 while read -r lib; do
 	mkdir -p "$ir$(dirname "$lib")"
 	cp -L "$lib" "$ir$lib" || give_up "cannot copy $lib for probekit"
@@ -202,7 +211,9 @@ done <"$work/libs"
 console=$work/console.log
 rm -f "$console"
 t0=$SECONDS
-timeout "${PK_VM_TIMEOUT:-150}" qemu-system-x86_64 -accel tcg -m 512 -nodefaults \
+# -cpu max: the user-space tracer's agent uses what the host's CPU has (AVX:
+# its return trampoline saves vector state), which TCG's default qemu64 lacks.
+timeout "${PK_VM_TIMEOUT:-150}" qemu-system-x86_64 -accel tcg -cpu max -m 512 -nodefaults \
 	-display none -monitor none -serial "file:$console" -no-reboot \
 	-kernel "$vmlinuz" -initrd "$work/initramfs.cpio" \
 	-append 'console=ttyS0 loglevel=3 panic=-1 rdinit=/init' >"$work/qemu.log" 2>&1
