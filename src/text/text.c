@@ -110,7 +110,8 @@ static int open_mem(void)
 	mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 	mem_pid = pid;
 	if (!fork_marker) {
-		void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *p =
+		    mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (p != MAP_FAILED && !madvise(p, PAGE, MADV_WIPEONFORK))
 			fork_marker = p;
