@@ -178,6 +178,9 @@ $(BUILD)/probekit.pc: probekit.pc.in Makefile $(BUILD)/install-dirs
 install: lib $(BUILD)/probekit.pc
 	install -d $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PCDIR)
 	install -m 644 include/probekit.h $(DESTDIR)$(INCDIR)/
+	install -d $(DESTDIR)$(INCDIR)/probekit/arch
+	install -m 644 include/probekit/arch.h $(DESTDIR)$(INCDIR)/probekit/
+	install -m 644 include/probekit/arch/*.h $(DESTDIR)$(INCDIR)/probekit/arch/
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libprobekit.so.$(VERSION)
 	ln -sf libprobekit.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libprobekit.so.0
 	ln -sf libprobekit.so.0 $(DESTDIR)$(LIBDIR)/libprobekit.so
@@ -192,6 +195,7 @@ install: lib $(BUILD)/probekit.pc
 	install -m 644 completions/probekit $(DESTDIR)$(COMPDIR)/probekit
 
 uninstall:
+	rm -rf $(DESTDIR)$(INCDIR)/probekit
 	rm -f $(DESTDIR)$(INCDIR)/probekit.h $(DESTDIR)$(LIBDIR)/libprobekit.* \
 		$(DESTDIR)$(PCDIR)/probekit.pc $(DESTDIR)$(BINDIR)/probekit \
 		$(DESTDIR)$(AGENTDIR)/libprobekit-agent.so $(DESTDIR)$(COMPDIR)/probekit \
