@@ -298,9 +298,13 @@ static int pk_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
  */
 static int redirect(struct pk_regs *r, uintptr_t to)
 {
-	if (!actions_known((const posix_spawn_file_actions_t *)r->dx))
+	unsigned long fa;
+
+	/* posix_spawn(pid, path, file_actions, ...) */
+	if (arch_regs_get_argument(r, 2, &fa) ||
+	    !actions_known((const posix_spawn_file_actions_t *)fa))
 		return 0;
-	r->ip = to;
+	arch_regs_set_ip(r, to);
 	return 1;
 }
 
