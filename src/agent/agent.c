@@ -481,7 +481,7 @@ static int on_dlopen_return(struct pk_retprobe_instance *ri, struct pk_regs *reg
 	unsigned int i;
 
 	(void)ri;
-	if (!regs->ax)
+	if (!pk_regs_return_value(regs))
 		return 0;
 	pk_agent_busy = 1;
 	for (s = __atomic_load_n(&sessions, __ATOMIC_ACQUIRE); s; s = s->next) {
