@@ -37,7 +37,10 @@ LIBFLAGS := $(BASEFLAGS) -fno-tree-loop-distribute-patterns -fno-stack-protector
 NOVEC    = $(if $(filter $(BUILD)/obj/src/cli/%,$@),,-mgeneral-regs-only)
 LDLIBS_LIB := -lZydis -lelf -ldl -lpthread
 
-LIB_C   := $(wildcard src/core/*.c src/sym/*.c src/text/*.c src/arch/$(ARCH)/*.c)
+# The arch's ptrace.c is the attach side's (the command), not the library's.
+ARCH_ATTACH_C := src/arch/$(ARCH)/ptrace.c
+LIB_C   := $(filter-out $(ARCH_ATTACH_C), \
+	$(wildcard src/core/*.c src/sym/*.c src/text/*.c src/arch/$(ARCH)/*.c))
 LIB_S   := $(wildcard src/arch/$(ARCH)/*.S)
 LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_S:%.S=$(BUILD)/obj/%.o)
 
@@ -46,7 +49,7 @@ STLIB   := $(BUILD)/libprobekit.a
 
 # The kprobe_events language (parser, fetch programs, formatting): shared by
 # the probekit CLI and the in-process agent, not part of the public library.
-EV_C    := $(wildcard src/events/*.c src/ring/*.c src/attach/*.c)
+EV_C    := $(wildcard src/events/*.c src/ring/*.c src/attach/*.c $(ARCH_ATTACH_C))
 EV_OBJ  := $(EV_C:%.c=$(BUILD)/obj/%.o)
 EVLIB   := $(BUILD)/libpkevents.a
 
