@@ -17,6 +17,7 @@
  *
  *   ARCH_NAME            the architecture's name in messages ("x86-64")
  *   ARCH_TRAP_NAME       what a probe that is not optimized is ("int3")
+ *   ARCH_TRAP_LABEL      its tag in the probe list ("INT3", as "[INT3: why]")
  *   ARCH_ELF_MACHINE     e_machine of the programs it probes (EM_*)
  *   ARCH_SLOT_REACH      how far an out-of-line slot may lie from the code
  *                        it serves, either way, so that the slot's branch
@@ -166,7 +167,8 @@ static inline uintptr_t arch_thread_pointer(void);
  */
 int arch_init(void);
 
-/** arch_init_late() - after the registry works: internal probes (the sigaction guard). */
+/**
+ * arch_init_late() - after the registry works: internal probes (the sigaction guard). */
 void arch_init_late(void);
 
 /** arch_release() - give the signals back to the program's own handlers. */
@@ -219,7 +221,10 @@ int arch_arm_probe(struct pk_site *site);
  */
 int arch_disarm_probe(struct pk_site *site);
 
-/** arch_remove_probe() - free what arch_prepare_probe() and optimizing allocated. @site: a disarmed site. */
+/**
+ * arch_remove_probe() - free what arch_prepare_probe() and optimizing allocated.
+ * @site: a disarmed site.
+ */
 void arch_remove_probe(struct pk_site *site);
 
 /**
@@ -266,7 +271,11 @@ int arch_optimize_step(struct pk_site *site, int step);
  */
 int arch_unoptimize_step(struct pk_site *site, int step);
 
-/** arch_opt_stale() - whether @site's planned jump goes to a detour that no longer fits its handlers. @site: a site. */
+/**
+ * arch_opt_stale() - whether @site's planned jump goes to a detour that no longer fits its
+ * handlers
+ * @site: a site.
+ */
 int arch_opt_stale(const struct pk_site *site);
 
 /**
@@ -284,7 +293,11 @@ int arch_opt_reads(const struct pk_site *site, uintptr_t addr);
  */
 int arch_opt_check(uintptr_t addr, const char **why);
 
-/** arch_forget_optimized() - drop @site's planned jump (a neighbour took the bytes it read); the detour stays. @site: a site. */
+/**
+ * arch_forget_optimized() - drop @site's planned jump (a neighbour took the bytes it read); the
+ * detour stays
+ * @site: a site.
+ */
 void arch_forget_optimized(struct pk_site *site);
 
 /**
@@ -296,7 +309,8 @@ int arch_code_uses_vector(uintptr_t fn);
 
 /* Jprobes (jprobe.c). */
 
-/** arch_jprobe_frame_size() - the size of a struct pk_jframe with the arch's part after it. */
+/**
+ * arch_jprobe_frame_size() - the size of a struct pk_jframe with the arch's part after it. */
 size_t arch_jprobe_frame_size(void);
 
 /**
@@ -306,7 +320,10 @@ size_t arch_jprobe_frame_size(void);
  */
 void arch_jprobe_divert(struct pk_jframe *f, struct pk_regs *regs);
 
-/** arch_jprobe_resume() - from pk_jprobe_return(): back to the function's entry as @f saved it. @f: the frame. */
+/**
+ * arch_jprobe_resume() - from pk_jprobe_return(): back to the function's entry as @f saved it.
+ * @f: the frame.
+ */
 void arch_jprobe_resume(struct pk_jframe *f);
 
 /* Processes and system calls. */
@@ -376,13 +393,22 @@ unsigned long arch_uregs_call_sp(const struct pk_uregs *r, unsigned long reserve
 unsigned long arch_uregs_setup_call(struct pk_uregs *r, unsigned long fn, unsigned long sp,
 				    const unsigned long *args, int nargs);
 
-/** arch_uregs_ip() - the instruction pointer in @r. @r: registers. */
+/**
+ * arch_uregs_ip() - the instruction pointer in @r
+ * @r: registers.
+ */
 unsigned long arch_uregs_ip(const struct pk_uregs *r);
 
-/** arch_uregs_return_value() - the integer return value in @r. @r: registers. */
+/**
+ * arch_uregs_return_value() - the integer return value in @r
+ * @r: registers.
+ */
 unsigned long arch_uregs_return_value(const struct pk_uregs *r);
 
-/** arch_uregs_in_syscall() - whether the thread stopped inside a system call. @r: registers. */
+/**
+ * arch_uregs_in_syscall() - whether the thread stopped inside a system call
+ * @r: registers.
+ */
 int arch_uregs_in_syscall(const struct pk_uregs *r);
 
 #include "arch_hooks.h"

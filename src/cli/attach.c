@@ -170,9 +170,11 @@ static int preflight(struct pk_attach *a)
 			(int)a->pid);
 		return -ENOEXEC;
 	}
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || n != sizeof(eh) || eh.e_machine != ARCH_ELF_MACHINE) {
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || n != sizeof(eh) ||
+	    eh.e_machine != ARCH_ELF_MACHINE) {
 		fprintf(stderr,
-			"%s: process %d is not an " ARCH_NAME " program (ELF class %d, machine %d): "
+			"%s: process %d is not an " ARCH_NAME
+			" program (ELF class %d, machine %d): "
 			"probekit probes " ARCH_NAME " processes only\n",
 			a->who, (int)a->pid, eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32,
 			(int)eh.e_machine);

@@ -282,9 +282,8 @@ static void reclaim_stale(struct pk_thread *t, unsigned long limit)
 	while (*pp) {
 		struct pk_retprobe_instance *ri = *pp;
 
-		if (ri->pk_sp < limit ||
-		    (ri->pk_sp == limit && arch_rethook_slot(limit) &&
-		     *arch_rethook_slot(limit) != arch_rethook_trampoline())) {
+		if (ri->pk_sp < limit || (ri->pk_sp == limit && arch_rethook_slot(limit) &&
+					  *arch_rethook_slot(limit) != arch_rethook_trampoline())) {
 			*pp = ri->pk_next;
 			bury(t, ri);
 			pool_put(ri);

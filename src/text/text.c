@@ -10,7 +10,8 @@
  *
  * Slots live in 64 KiB chunks mapped within the arch's reach of the code
  * they serve (ARCH_SLOT_REACH), so that the slot's jump back and any
- * rewritten PC-relative operand reach. Chunks are never unmapped while the engine runs: a thread may be
+ * rewritten PC-relative operand reach.
+ * Chunks are never unmapped while the engine runs: a thread may be
  * preempted inside a slot. A freed slot (its site removed quiescently) is
  * still not reused at once: a thread that has just cleared its slot marker
  * has one instruction of the slot left to run, the jump back, and may be

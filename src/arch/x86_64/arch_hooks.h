@@ -11,14 +11,15 @@
 #include <elf.h>
 #include <errno.h>
 
-#define ARCH_NAME	     "x86-64"
-#define ARCH_TRAP_NAME	     "int3"
-#define ARCH_ELF_MACHINE     EM_X86_64
+#define ARCH_NAME	 "x86-64"
+#define ARCH_TRAP_NAME	 "int3"
+#define ARCH_TRAP_LABEL	 "INT3"
+#define ARCH_ELF_MACHINE EM_X86_64
 /* rel32 reaches +-2 GiB; a little under, leaving room for a slot chunk itself. */
-#define ARCH_SLOT_REACH	     0x7fff0000L
+#define ARCH_SLOT_REACH 0x7fff0000L
 /* 47-bit user addresses (4-level page tables). */
-#define ARCH_USER_TOP	     0x7ffffffff000UL
-#define ARCH_OPT_STEPS	     4
+#define ARCH_USER_TOP  0x7ffffffff000UL
+#define ARCH_OPT_STEPS 4
 /* A punned or evicting jump starts up to this many bytes before what it reads. */
 #define ARCH_OPT_READ_BEHIND 8
 #define ARCH_INJECT_MAX_ARGS 6
@@ -59,7 +60,8 @@ static inline int arch_regs_get_argument(const struct pk_regs *regs, unsigned in
 	case 4: *val = regs->r8; return 0;
 	case 5: *val = regs->r9; return 0;
 	default:
-		/* At the first instruction the return address is at sp, the 7th argument above it. */
+		/* At the first instruction the return address is at sp, the 7th argument above it.
+		 */
 		if (pk_read_nofault(val, (const void *)(regs->sp + 8ul * (n - 5)), sizeof(*val))) {
 			*val = 0;
 			return -EFAULT;

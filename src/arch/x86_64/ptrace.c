@@ -33,7 +33,7 @@ unsigned long arch_uregs_setup_call(struct pk_uregs *r, unsigned long fn, unsign
 {
 	/* The SysV argument registers, in order. */
 	unsigned long long *argreg[ARCH_INJECT_MAX_ARGS] = {&r->r.rdi, &r->r.rsi, &r->r.rdx,
-							   &r->r.rcx, &r->r.r8,	 &r->r.r9};
+							    &r->r.rcx, &r->r.r8,  &r->r.r9};
 	int i;
 
 	/* Aligned as right after a call: the return address below the 16-byte boundary. */
