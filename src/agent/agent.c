@@ -246,7 +246,7 @@ static int on_entry(struct pk_probe *p, struct pk_regs *regs)
 {
 	struct agent_event *e = pk_container_of(p, struct agent_event, kp);
 
-	emit(e, regs, 0, NULL, regs->ip, 0);
+	emit(e, regs, 0, NULL, arch_regs_ip(regs), 0);
 	return 0;
 }
 
