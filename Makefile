@@ -65,8 +65,11 @@ BINDIR    ?= $(PREFIX)/bin
 
 TEST_C     := $(wildcard tests/test_*.c)
 TEST_CXX   := $(wildcard tests/test_*.cc)
-TEST_ASM   := $(wildcard tests/asm/*.S)
-TEST_BIN   := $(TEST_C:tests/%.c=$(BUILD)/tests/%) $(TEST_CXX:tests/%.cc=$(BUILD)/tests/%)
+# The arch's own suites (tests/arch/$(ARCH)) build beside the others, under the same names.
+TEST_ARCH_C := $(wildcard tests/arch/$(ARCH)/test_*.c)
+TEST_ASM   := $(wildcard tests/arch/$(ARCH)/asm/*.S)
+TEST_BIN   := $(TEST_C:tests/%.c=$(BUILD)/tests/%) $(TEST_CXX:tests/%.cc=$(BUILD)/tests/%) \
+	$(TEST_ARCH_C:tests/arch/$(ARCH)/%.c=$(BUILD)/tests/%)
 TEST_ASM_OBJ := $(TEST_ASM:%.S=$(BUILD)/obj/%.o)
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
@@ -135,10 +138,14 @@ $(CLI): $(CLI_OBJ) $(EVLIB) $(STLIB)
 
 # Tests link the static library so that they can reach internal functions.
 TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests
+TEST_LINK = $(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(TEST_CLI_OBJ) $(EVLIB) $(STLIB) \
+	$(LDLIBS_LIB) -lz -lm
 $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(TEST_CLI_OBJ) $(EVLIB) $(STLIB) \
-		$(LDLIBS_LIB) -lz -lm
+	$(TEST_LINK)
+$(BUILD)/tests/%: tests/arch/$(ARCH)/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
+	@mkdir -p $(dir $@)
+	$(TEST_LINK)
 
 # The test of the command's kernel backend links the backend's modules.
 KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output args command)

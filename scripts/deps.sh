@@ -23,7 +23,7 @@ command -v xargs >/dev/null || need+=(findutils)
 [ -x /usr/bin/rustc ] || need+=(rustc)
 command -v man >/dev/null || need+=(man-db)
 [ -e /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
-# tests/test_coverage.c measures jump-optimization coverage on these libraries.
+# tests/arch/x86_64/test_coverage.c measures jump-optimization coverage on these libraries.
 have_lib() { [ -e "/usr/lib/x86_64-linux-gnu/$1" ] || [ -e "/lib/x86_64-linux-gnu/$1" ]; }
 have_lib libz.so.1 || need+=(zlib1g)
 have_lib libbz2.so.1.0 || need+=(libbz2-1.0)

@@ -35,7 +35,7 @@ static __attribute__((noipa)) int pk_test_sym_static(int x)
 }
 
 /* An assembly function without .size: its symbol has size 0. */
-__asm__(".text\n"
+__asm__(".text\n" /* arch-lint: allow: nop and ret assemble on x86-64 and arm64 */
 	".globl pk_test_sym_nosize\n"
 	".type pk_test_sym_nosize, @function\n"
 	"pk_test_sym_nosize:\n"
