@@ -2,7 +2,7 @@
 # `make check` installs missing packages, builds, and runs every suite (plain
 # and ASan+UBSan); `make demo` traces a bundled program; `make bench` measures.
 
-ARCH     ?= x86_64
+ARCH     ?= $(shell uname -m)
 BUILD    ?= build
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
