@@ -234,6 +234,13 @@ void arch_remove_probe(struct pk_site *site);
 int arch_may_start_site(uint8_t b);
 
 /**
+ * arch_orig_bytes() - the original bytes of the instruction at @site.
+ * @site: a prepared site.
+ * Return: at least arch_patched_len() bytes, as they were before any probe.
+ */
+const uint8_t *arch_orig_bytes(const struct pk_site *site);
+
+/**
  * arch_patched_len() - bytes at @site that differ from the original now.
  * @site: a site, armed (trap) or optimized (jump) or neither.
  */
