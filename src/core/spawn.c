@@ -132,7 +132,7 @@ static long do_action(const struct glibc_spawn_action *a)
 			return r < 0 ? r
 				     : sys6(SYS_fcntl, a->u.dup2.fd, F_SETFD, r & ~FD_CLOEXEC, 0);
 		}
-		r = sys6(SYS_dup2, a->u.dup2.fd, a->u.dup2.newfd, 0, 0);
+		r = sys6(SYS_dup3, a->u.dup2.fd, a->u.dup2.newfd, 0, 0);
 		return r < 0 ? r : 0;
 	case DO_OPEN:
 		sys6(SYS_close, a->u.open.fd, 0, 0, 0);
@@ -143,7 +143,7 @@ static long do_action(const struct glibc_spawn_action *a)
 		{
 			long fd = r;
 
-			r = sys6(SYS_dup2, fd, a->u.open.fd, 0, 0);
+			r = sys6(SYS_dup3, fd, a->u.open.fd, 0, 0);
 			sys6(SYS_close, fd, 0, 0, 0);
 		}
 		return r < 0 ? r : 0;
