@@ -2,7 +2,15 @@
 # `make check` installs missing packages, builds, and runs every suite (plain
 # and ASan+UBSan); `make demo` traces a bundled program; `make bench` measures.
 
-ARCH     ?= $(shell uname -m)
+HOST_ARCH := $(shell uname -m)
+ARCH     ?= $(HOST_ARCH)
+# Another architecture: Debian's cross compiler ($(ARCH)-linux-gnu-gcc, its
+# libraries through multiarch) into a tree of its own; scripts/deps.sh
+# installs them when ARCH asks for them.
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS_COMPILE ?= $(ARCH)-linux-gnu-
+BUILD    ?= build/$(ARCH)
+endif
 BUILD    ?= build
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
@@ -13,6 +21,15 @@ COMPDIR  ?= $(PREFIX)/share/bash-completion/completions
 VERSION  := 0.1.0
 CC       ?= gcc
 CXX      ?= g++
+OBJCOPY  ?= objcopy
+ifdef CROSS_COMPILE
+CC       := $(CROSS_COMPILE)gcc
+CXX      := $(CROSS_COMPILE)g++
+AR       := $(CROSS_COMPILE)ar
+OBJCOPY  := $(CROSS_COMPILE)objcopy
+endif
+# The arch's own build facts (ARCH_LDLIBS: its decoder library, if any).
+include src/arch/$(ARCH)/arch.mk
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into its own tree.
 ifeq ($(SAN),1)
@@ -35,7 +52,7 @@ BASEFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -Iinclude -Isrc -Isrc/
 # own hit path is compiled so that it never needs it. The CLI is exempt.
 LIBFLAGS := $(BASEFLAGS) -fno-tree-loop-distribute-patterns -fno-stack-protector
 NOVEC    = $(if $(filter $(BUILD)/obj/src/cli/%,$@),,-mgeneral-regs-only)
-LDLIBS_LIB := -lZydis -lelf -ldl -lpthread
+LDLIBS_LIB := $(ARCH_LDLIBS) -lelf -ldl -lpthread
 
 # The arch's ptrace.c is the attach side's (the command), not the library's.
 ARCH_ATTACH_C := src/arch/$(ARCH)/ptrace.c
@@ -88,7 +105,7 @@ lib: $(SHLIB) $(STLIB) $(EVLIB) $(AGENT) $(CLI)
 # The library's code goes into one section, pk_text, so that the linker's
 # __start_pk_text/__stop_pk_text bound it for the blacklist, whether the
 # library is linked shared or static.
-TO_PK_TEXT = objcopy --rename-section .text=pk_text,alloc,load,readonly,code,contents
+TO_PK_TEXT = $(OBJCOPY) --rename-section .text=pk_text,alloc,load,readonly,code,contents
 
 $(BUILD)/obj/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -111,11 +128,11 @@ $(SHLIB): $(LIB_OBJ) src/probekit.map
 
 $(STLIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(EVLIB): $(EV_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(AGENT): $(AGENT_OBJ) $(LIB_OBJ) $(EV_OBJ) src/agent/agent.map
 	$(CC) -shared -o $@ $(AGENT_OBJ) $(LIB_OBJ) $(EV_OBJ) -Wl,--version-script=src/agent/agent.map \
@@ -213,7 +230,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/probekit-list.1 $(DESTDIR)$(MANDIR)/man3/probekit.3
 
 deps:
-	@scripts/deps.sh
+	@ARCH=$(ARCH) scripts/deps.sh
 
 check: deps
 	$(MAKE) all
@@ -247,7 +264,7 @@ format:
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Isrc -Isrc/arch/$(ARCH) \
-		-D__x86_64__ src
+		-D__$(ARCH)__ src
 
 clean:
 	rm -rf build

@@ -38,6 +38,17 @@ if [ "${PK_SKIP_VM:-0}" != 1 ]; then
 	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
 		need+=(busybox-static)
 fi
+# make ARCH=aarch64 on another host: Debian's cross compilers, the arm64
+# libraries through multiarch, and qemu-user to run what they build.
+add_arch=
+if [ "${ARCH:-$(uname -m)}" = aarch64 ] && [ "$(uname -m)" != aarch64 ]; then
+	command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+	command -v aarch64-linux-gnu-g++ >/dev/null || need+=(g++-aarch64-linux-gnu)
+	command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+	dpkg --print-foreign-architectures | grep -qx arm64 || add_arch=arm64
+	[ -e /usr/lib/aarch64-linux-gnu/libelf.so ] || need+=(libelf-dev:arm64)
+	[ -e /usr/lib/aarch64-linux-gnu/libz.so ] || need+=(zlib1g-dev:arm64)
+fi
 if [ "${PK_BENCH:-0}" = 1 ]; then
 	command -v bpftrace >/dev/null || need+=(bpftrace)
 	command -v uftrace >/dev/null || need+=(uftrace)
@@ -56,5 +67,6 @@ if [ "$(id -u)" -ne 0 ]; then
 	fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+[ -z "$add_arch" ] || $SUDO dpkg --add-architecture "$add_arch"
 $SUDO apt-get update -qq || true
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
