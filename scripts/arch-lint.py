@@ -47,9 +47,10 @@ PATTERNS = [
 ]
 COMPILED = [(what, re.compile(rx)) for what, rx in PATTERNS]
 
-SCANNED_DIRS = ("src/", "include/", "tests/", "examples/", "demo/", "bench/", "fuzz/")
+SCANNED_DIRS = ("src/", "include/", "tests/", "examples/", "demo/", "bench/", "fuzz/", "man/")
 C_EXT = (".c", ".h", ".cc", ".S")
-SH_EXT = (".sh", ".py")
+MAN_EXT = (".1", ".3")
+SH_EXT = (".sh", ".py", ".defs")
 ARCH_PATH = re.compile(r"(^|/)arch(/|\.h$)")
 ALLOW = "arch-lint: allow"
 # Whole files that are about one architecture although they live elsewhere:
@@ -92,7 +93,7 @@ def strip_sh_comments(text):
 def files():
     out = subprocess.run(["git", "ls-files"], capture_output=True, text=True, check=True)
     for f in out.stdout.split("\n"):
-        if f.startswith(SCANNED_DIRS) and f.endswith(C_EXT + SH_EXT):
+        if f.startswith(SCANNED_DIRS) and f.endswith(C_EXT + SH_EXT + MAN_EXT):
             yield f
 
 

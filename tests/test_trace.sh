@@ -10,6 +10,8 @@ TGT=$B/tests/helpers/trace_target
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
+# The architecture's register names (PK_REG_ARG1...).
+. "tests/arch/$(uname -m)/abi.sh"
 pass() { echo "PASS $1"; }
 bad() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/  /' | head -30; fail=1; }
 
@@ -22,7 +24,8 @@ normalise() {
 }
 
 # 1. The golden trace.
-"$PK" trace -o "$tmp/out" -e tests/golden/trace_target.defs -- "$TGT" 3 >"$tmp/prog" 2>"$tmp/err"
+sed -e "s/%ARG1/$PK_REG_ARG1/g" -e "s/%ARG2/$PK_REG_ARG2/g" tests/golden/trace_target.defs >"$tmp/defs"
+"$PK" trace -o "$tmp/out" -e "$tmp/defs" -- "$TGT" 3 >"$tmp/prog" 2>"$tmp/err"
 rc=$?
 normalise <"$tmp/out" >"$tmp/norm"
 if [ $rc -eq 0 ] && diff -u tests/golden/trace_target.trace "$tmp/norm" >"$tmp/diff"; then

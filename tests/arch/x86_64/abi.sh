@@ -2,3 +2,4 @@
 # register of the first integer argument, for definitions where $argN is
 # not allowed (uprobe forms, PATH:OFFSET and the kernel's uprobe_events).
 PK_REG_ARG1=%di
+PK_REG_ARG2=%si
