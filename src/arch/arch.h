@@ -19,6 +19,7 @@
  *   ARCH_TRAP_NAME       what a probe that is not optimized is ("int3")
  *   ARCH_TRAP_LABEL      its tag in the probe list ("INT3", as "[INT3: why]")
  *   ARCH_ELF_MACHINE     e_machine of the programs it probes (EM_*)
+ *   ARCH_MULTIARCH       Debian's multiarch triplet: where its libraries live
  *   ARCH_SLOT_REACH      how far an out-of-line slot may lie from the code
  *                        it serves, either way, so that the slot's branch
  *                        back and relocated PC-relative operands reach

@@ -15,6 +15,7 @@
 #define ARCH_TRAP_NAME	 "brk"
 #define ARCH_TRAP_LABEL	 "BRK"
 #define ARCH_ELF_MACHINE EM_AARCH64
+#define ARCH_MULTIARCH	 "aarch64-linux-gnu"
 /* b reaches +-128 MiB; a little under, leaving room for a slot chunk itself. */
 #define ARCH_SLOT_REACH 0x7ff0000L
 /* 48-bit user addresses (4 KiB pages, 4 levels). */

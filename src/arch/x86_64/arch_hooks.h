@@ -15,6 +15,7 @@
 #define ARCH_TRAP_NAME	 "int3"
 #define ARCH_TRAP_LABEL	 "INT3"
 #define ARCH_ELF_MACHINE EM_X86_64
+#define ARCH_MULTIARCH	 "x86_64-linux-gnu"
 /* rel32 reaches +-2 GiB; a little under, leaving room for a slot chunk itself. */
 #define ARCH_SLOT_REACH 0x7fff0000L
 /* 47-bit user addresses (4-level page tables). */
