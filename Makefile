@@ -154,7 +154,7 @@ $(CLI): $(CLI_OBJ) $(EVLIB) $(STLIB)
 	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB) -lz
 
 # Tests link the static library so that they can reach internal functions.
-TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests
+TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests -Itests/arch/$(ARCH)
 TEST_LINK = $(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(TEST_CLI_OBJ) $(EVLIB) $(STLIB) \
 	$(LDLIBS_LIB) -lz -lm
 $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h

@@ -34,6 +34,8 @@ PATTERNS = [
     ("ucontext register", r"\bREG_(R[A-Z0-9]+|E[A-Z]+)\b|\bgregs\s*\["),
     ("ptrace registers", r"\buser_regs_struct\b|\buser_pt_regs\b|\borig_[re]?ax\b|\borig_x0\b"),
     ("ELF machine", r"\bEM_(X86_64|386|AARCH64|ARM)\b"),
+    ("multiarch triplet", r"\b(x86_64|i386|aarch64|arm)-linux-gnu(eabihf)?\b"),
+    ("glibc x86-64 symbol version", r"\bGLIBC_2\.2\.5\b"),
     ("arch macro", r"\b__(x86_64|i386|aarch64|arm)__\b|\b__amd64\b"),
     # An empty asm statement is a compiler barrier, not an instruction.
     ("inline assembly", r"(\b__asm__|\basm)\s*(volatile\s*)?(goto\s*)?\(\s*\"[^\"]"),

@@ -167,7 +167,7 @@ fi
 out=$("$PK" list 'tt_*' -- "$TGT" 2>&1)
 if [ "$(printf '%s\n' "$out" | sort | tr '\n' ' ')" = "tt_add tt_loop tt_many tt_name " ]; then
 	pass list_program; else bad list_program "$out"; fi
-out=$("$PK" list -x /usr/lib/x86_64-linux-gnu/libz.so.1 'inflate' 2>&1)
+out=$("$PK" list -x "/usr/lib/$PK_MULTIARCH/libz.so.1" 'inflate' 2>&1)
 if [ "$out" = "inflate [libz.so.1]" ]; then pass list_library; else bad list_library "$out"; fi
 out=$("$PK" list 'pthread_setspecific' -- true 2>&1)
 if grep -q '^pthread_setspecific \[libc.so.6\]	# blacklisted' <<<"$out"; then
