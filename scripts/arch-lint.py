@@ -93,8 +93,12 @@ def strip_sh_comments(text):
 
 
 def files():
-    out = subprocess.run(["git", "ls-files"], capture_output=True, text=True, check=True)
-    for f in out.stdout.split("\n"):
+    out = subprocess.run(["git", "ls-files"], capture_output=True, text=True, check=False)
+    if out.returncode == 0:
+        names = out.stdout.split("\n")
+    else:  # not a checkout (a release tarball): every file below
+        names = [os.path.join(d, f)[2:] for d, _, fs in os.walk(".") for f in fs]
+    for f in sorted(names):
         if f.startswith(SCANNED_DIRS) and f.endswith(C_EXT + SH_EXT + MAN_EXT):
             yield f
 
