@@ -2,7 +2,15 @@
 # `make check` installs missing packages, builds, and runs every suite (plain
 # and ASan+UBSan); `make demo` traces a bundled program; `make bench` measures.
 
-ARCH     ?= x86_64
+HOST_ARCH := $(shell uname -m)
+ARCH     ?= $(HOST_ARCH)
+# Another architecture: Debian's cross compiler ($(ARCH)-linux-gnu-gcc, its
+# libraries through multiarch) into a tree of its own; scripts/deps.sh
+# installs them when ARCH asks for them.
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS_COMPILE ?= $(ARCH)-linux-gnu-
+BUILD    ?= build/$(ARCH)
+endif
 BUILD    ?= build
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
@@ -13,6 +21,15 @@ COMPDIR  ?= $(PREFIX)/share/bash-completion/completions
 VERSION  := 0.1.0
 CC       ?= gcc
 CXX      ?= g++
+OBJCOPY  ?= objcopy
+ifdef CROSS_COMPILE
+CC       := $(CROSS_COMPILE)gcc
+CXX      := $(CROSS_COMPILE)g++
+AR       := $(CROSS_COMPILE)ar
+OBJCOPY  := $(CROSS_COMPILE)objcopy
+endif
+# The arch's own build facts (ARCH_LDLIBS: its decoder library, if any).
+include src/arch/$(ARCH)/arch.mk
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into its own tree.
 ifeq ($(SAN),1)
@@ -35,9 +52,12 @@ BASEFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -Iinclude -Isrc -Isrc/
 # own hit path is compiled so that it never needs it. The CLI is exempt.
 LIBFLAGS := $(BASEFLAGS) -fno-tree-loop-distribute-patterns -fno-stack-protector
 NOVEC    = $(if $(filter $(BUILD)/obj/src/cli/%,$@),,-mgeneral-regs-only)
-LDLIBS_LIB := -lZydis -lelf -ldl -lpthread
+LDLIBS_LIB := $(ARCH_LDLIBS) -lelf -ldl -lpthread
 
-LIB_C   := $(wildcard src/core/*.c src/sym/*.c src/text/*.c src/arch/$(ARCH)/*.c)
+# The arch's ptrace.c is the attach side's (the command), not the library's.
+ARCH_ATTACH_C := src/arch/$(ARCH)/ptrace.c
+LIB_C   := $(filter-out $(ARCH_ATTACH_C), \
+	$(wildcard src/core/*.c src/sym/*.c src/text/*.c src/arch/$(ARCH)/*.c))
 LIB_S   := $(wildcard src/arch/$(ARCH)/*.S)
 LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_S:%.S=$(BUILD)/obj/%.o)
 
@@ -46,7 +66,7 @@ STLIB   := $(BUILD)/libprobekit.a
 
 # The kprobe_events language (parser, fetch programs, formatting): shared by
 # the probekit CLI and the in-process agent, not part of the public library.
-EV_C    := $(wildcard src/events/*.c src/ring/*.c src/attach/*.c)
+EV_C    := $(wildcard src/events/*.c src/ring/*.c src/attach/*.c $(ARCH_ATTACH_C))
 EV_OBJ  := $(EV_C:%.c=$(BUILD)/obj/%.o)
 EVLIB   := $(BUILD)/libpkevents.a
 
@@ -62,8 +82,11 @@ BINDIR    ?= $(PREFIX)/bin
 
 TEST_C     := $(wildcard tests/test_*.c)
 TEST_CXX   := $(wildcard tests/test_*.cc)
-TEST_ASM   := $(wildcard tests/asm/*.S)
-TEST_BIN   := $(TEST_C:tests/%.c=$(BUILD)/tests/%) $(TEST_CXX:tests/%.cc=$(BUILD)/tests/%)
+# The arch's own suites (tests/arch/$(ARCH)) build beside the others, under the same names.
+TEST_ARCH_C := $(wildcard tests/arch/$(ARCH)/test_*.c)
+TEST_ASM   := $(wildcard tests/arch/$(ARCH)/asm/*.S)
+TEST_BIN   := $(TEST_C:tests/%.c=$(BUILD)/tests/%) $(TEST_CXX:tests/%.cc=$(BUILD)/tests/%) \
+	$(TEST_ARCH_C:tests/arch/$(ARCH)/%.c=$(BUILD)/tests/%)
 TEST_ASM_OBJ := $(TEST_ASM:%.S=$(BUILD)/obj/%.o)
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
@@ -82,7 +105,7 @@ lib: $(SHLIB) $(STLIB) $(EVLIB) $(AGENT) $(CLI)
 # The library's code goes into one section, pk_text, so that the linker's
 # __start_pk_text/__stop_pk_text bound it for the blacklist, whether the
 # library is linked shared or static.
-TO_PK_TEXT = objcopy --rename-section .text=pk_text,alloc,load,readonly,code,contents
+TO_PK_TEXT = $(OBJCOPY) --rename-section .text=pk_text,alloc,load,readonly,code,contents
 
 $(BUILD)/obj/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -105,11 +128,11 @@ $(SHLIB): $(LIB_OBJ) src/probekit.map
 
 $(STLIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(EVLIB): $(EV_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(AGENT): $(AGENT_OBJ) $(LIB_OBJ) $(EV_OBJ) src/agent/agent.map
 	$(CC) -shared -o $@ $(AGENT_OBJ) $(LIB_OBJ) $(EV_OBJ) -Wl,--version-script=src/agent/agent.map \
@@ -131,11 +154,15 @@ $(CLI): $(CLI_OBJ) $(EVLIB) $(STLIB)
 	$(CC) -o $@ $(CLI_OBJ) $(EVLIB) $(STLIB) $(SANFLAGS) $(LDLIBS_LIB) -ldw -lz
 
 # Tests link the static library so that they can reach internal functions.
-TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests
+TEST_FLAGS := $(BASEFLAGS) -fno-pie -no-pie -rdynamic -Itests -Itests/arch/$(ARCH)
+TEST_LINK = $(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(TEST_CLI_OBJ) $(EVLIB) $(STLIB) \
+	$(LDLIBS_LIB) -lz -lm
 $(BUILD)/tests/%: tests/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_FLAGS) -o $@ $< $(TEST_ASM_OBJ) $(TEST_CLI_OBJ) $(EVLIB) $(STLIB) \
-		$(LDLIBS_LIB) -lz -lm
+	$(TEST_LINK)
+$(BUILD)/tests/%: tests/arch/$(ARCH)/%.c $(STLIB) $(EVLIB) $(TEST_ASM_OBJ) tests/pk_test.h
+	@mkdir -p $(dir $@)
+	$(TEST_LINK)
 
 # The test of the command's kernel backend links the backend's modules.
 KERNEL_CLI_OBJ := $(patsubst %,$(BUILD)/obj/src/cli/%.o,cmd_kernel cmd_klist kline tracefs output args command \
@@ -183,6 +210,9 @@ $(BUILD)/probekit.pc: probekit.pc.in Makefile $(BUILD)/install-dirs
 install: lib $(BUILD)/probekit.pc
 	install -d $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PCDIR)
 	install -m 644 include/probekit.h $(DESTDIR)$(INCDIR)/
+	install -d $(DESTDIR)$(INCDIR)/probekit/arch
+	install -m 644 include/probekit/arch.h $(DESTDIR)$(INCDIR)/probekit/
+	install -m 644 include/probekit/arch/*.h $(DESTDIR)$(INCDIR)/probekit/arch/
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libprobekit.so.$(VERSION)
 	ln -sf libprobekit.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libprobekit.so.0
 	ln -sf libprobekit.so.0 $(DESTDIR)$(LIBDIR)/libprobekit.so
@@ -197,6 +227,7 @@ install: lib $(BUILD)/probekit.pc
 	install -m 644 completions/probekit $(DESTDIR)$(COMPDIR)/probekit
 
 uninstall:
+	rm -rf $(DESTDIR)$(INCDIR)/probekit
 	rm -f $(DESTDIR)$(INCDIR)/probekit.h $(DESTDIR)$(LIBDIR)/libprobekit.* \
 		$(DESTDIR)$(PCDIR)/probekit.pc $(DESTDIR)$(BINDIR)/probekit \
 		$(DESTDIR)$(AGENTDIR)/libprobekit-agent.so $(DESTDIR)$(COMPDIR)/probekit \
@@ -205,7 +236,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man3/probekit.3
 
 deps:
-	@scripts/deps.sh
+	@ARCH=$(ARCH) scripts/deps.sh
 
 check: deps
 	$(MAKE) all
@@ -239,7 +270,7 @@ format:
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Isrc -Isrc/arch/$(ARCH) \
-		-D__x86_64__ src
+		-D__$(ARCH)__ src
 
 clean:
 	rm -rf build

@@ -6,7 +6,7 @@
 #   trace_bench.sh           tracer rows: probekit trace, tracefs, uftrace
 #   pk_scale                 register/unregister 1,000 and 10,000 probes (scale.c)
 #   startup_bench.sh         probekit trace start-up with 1,024 libcrypto events
-#   tests/test_coverage      jump-optimization coverage of six libraries
+#   tests/arch/x86_64/test_coverage  jump-optimization coverage of six libraries
 #   py_bench.sh              a python3 loop unprobed, under probekit, under bpftrace
 # Every part prints "KIND|..." lines; this script lays them out. Figures are
 # reported, never asserted: the exit status is non-zero only when a part

@@ -16,7 +16,7 @@
 set -u
 export LC_ALL=C
 PROBEKIT=$1
-LIB=/usr/lib/x86_64-linux-gnu/libcrypto.so.3
+LIB=/usr/lib/$(gcc -print-multiarch)/libcrypto.so.3
 RUNS=${STARTUP_RUNS:-3}
 MAX_DEFS=1024
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pk-startup.XXXXXX") || exit 1

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #define KBUILD_MODNAME "fault_inject"
 
+#include <string.h>
 #include <unistd.h>
 
 #include <probekit.h>
@@ -31,7 +32,7 @@ static int counting;
 
 static int handler_pre(struct pk_probe *p, struct pk_regs *regs)
 {
-	unsigned long ip = regs->ip;
+	struct pk_regs before;
 
 	/* tid == pid is the main thread, also in a child after fork(). */
 	if (!__atomic_load_n(&counting, __ATOMIC_RELAXED) || gettid() != getpid())
@@ -39,8 +40,9 @@ static int handler_pre(struct pk_probe *p, struct pk_regs *regs)
 	if (++calls != nth)
 		return 0;
 	pk_regs_set_return_value(regs, 0);
+	before = *regs;
 	pk_override_function_return(regs);
-	if (regs->ip == ip) {
+	if (!memcmp(&before, regs, sizeof(before))) {
 		/* The return address could not be read: let the call run rather than loop. */
 		fprintf(stderr, KBUILD_MODNAME ": cannot override call %d to %s\n", calls,
 			p->symbol_name);

@@ -27,8 +27,13 @@ static int handler_pre(struct pk_probe *p, struct pk_regs *regs)
 {
 	__atomic_fetch_add(&pre_hits, 1, __ATOMIC_RELAXED);
 	/* arg3 is only meaningful because the probe sits on the function's first instruction. */
+#if defined(__x86_64__)
 	fprintf(stderr, "<%s> pre_handler: p->addr = %p, ip = %lx, flags = 0x%lx, arg3 = %lu\n",
 		p->symbol_name, p->addr, regs->ip, regs->flags, pk_regs_get_argument(regs, 2));
+#elif defined(__aarch64__)
+	fprintf(stderr, "<%s> pre_handler: p->addr = %p, pc = 0x%lx, pstate = 0x%lx, arg3 = %lu\n",
+		p->symbol_name, p->addr, regs->pc, regs->pstate, pk_regs_get_argument(regs, 2));
+#endif
 	/* 0: go on and run the probed instruction (and then the post_handler). */
 	return 0;
 }
@@ -38,8 +43,13 @@ static void handler_post(struct pk_probe *p, struct pk_regs *regs, unsigned long
 {
 	(void)flags;
 	__atomic_fetch_add(&post_hits, 1, __ATOMIC_RELAXED);
+#if defined(__x86_64__)
 	fprintf(stderr, "<%s> post_handler: p->addr = %p, flags = 0x%lx\n", p->symbol_name, p->addr,
 		regs->flags);
+#elif defined(__aarch64__)
+	fprintf(stderr, "<%s> post_handler: p->addr = %p, pstate = 0x%lx\n", p->symbol_name,
+		p->addr, regs->pstate);
+#endif
 }
 
 static int kprobe_init(void)

@@ -21,7 +21,8 @@ static int offset;
 static int handler_pre(struct pk_uprobe_consumer *self, struct pk_regs *regs)
 {
 	(void)self;
-	fprintf(stderr, "handler: arg0 = %d arg1 = %d\n", (int)regs->di, (int)regs->si);
+	fprintf(stderr, "handler: arg0 = %d arg1 = %d\n", (int)pk_regs_get_argument(regs, 0),
+		(int)pk_regs_get_argument(regs, 1));
 	return 0;
 }
 
@@ -29,7 +30,7 @@ static int handler_ret(struct pk_uprobe_consumer *self, unsigned long func, stru
 {
 	(void)self;
 	(void)func;
-	fprintf(stderr, "ret_handler ret = %d\n", (int)regs->ax);
+	fprintf(stderr, "ret_handler ret = %d\n", (int)pk_regs_return_value(regs));
 	return 0;
 }
 

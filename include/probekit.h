@@ -30,33 +30,8 @@ extern "C" {
 
 #define PK_API __attribute__((visibility("default")))
 
-/*
- * The registers at the probe, with the field names and order of the x86-64
- * kernel's struct pt_regs. Handlers may write them; the writes take effect.
- */
-struct pk_regs {
-	unsigned long r15;
-	unsigned long r14;
-	unsigned long r13;
-	unsigned long r12;
-	unsigned long bp;
-	unsigned long bx;
-	unsigned long r11;
-	unsigned long r10;
-	unsigned long r9;
-	unsigned long r8;
-	unsigned long ax;
-	unsigned long cx;
-	unsigned long dx;
-	unsigned long si;
-	unsigned long di;
-	unsigned long orig_ax;
-	unsigned long ip;
-	unsigned long cs;
-	unsigned long flags;
-	unsigned long sp;
-	unsigned long ss;
-};
+/* struct pk_regs: the registers at the probe, as the architecture names them. */
+#include "probekit/arch.h"
 
 struct pk_probe;
 struct pk_retprobe;
@@ -376,7 +351,8 @@ PK_API void pk_unregister_uprobe(const char *path, unsigned long offset,
 /**
  * pk_regs_get_argument() - the @n-th argument (from 0) at function entry.
  * @regs: registers at a function's first instruction.
- * @n: argument number; 0-5 are registers, 6 and up come from the stack.
+ * @n: argument number: the ABI's argument registers first (6 on x86-64,
+ *     8 on arm64), then the stack.
  *
  * Return: the argument's value, or 0 if a stack argument cannot be read.
  */

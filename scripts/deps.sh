@@ -27,7 +27,7 @@ command -v man >/dev/null || need+=(man-db)
 [ -e /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 # tests/test_probe.sh compares the definitions it derives with perf probe's.
 command -v perf >/dev/null || need+=(linux-perf)
-# tests/test_coverage.c measures jump-optimization coverage on these libraries.
+# tests/arch/x86_64/test_coverage.c measures jump-optimization coverage on these libraries.
 have_lib() { [ -e "/usr/lib/x86_64-linux-gnu/$1" ] || [ -e "/lib/x86_64-linux-gnu/$1" ]; }
 have_lib libz.so.1 || need+=(zlib1g)
 have_lib libbz2.so.1.0 || need+=(libbz2-1.0)
@@ -41,6 +41,17 @@ if [ "${PK_SKIP_VM:-0}" != 1 ]; then
 	command -v cpio >/dev/null || need+=(cpio)
 	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
 		need+=(busybox-static)
+fi
+# make ARCH=aarch64 on another host: Debian's cross compilers, the arm64
+# libraries through multiarch, and qemu-user to run what they build.
+add_arch=
+if [ "${ARCH:-$(uname -m)}" = aarch64 ] && [ "$(uname -m)" != aarch64 ]; then
+	command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+	command -v aarch64-linux-gnu-g++ >/dev/null || need+=(g++-aarch64-linux-gnu)
+	command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+	dpkg --print-foreign-architectures | grep -qx arm64 || add_arch=arm64
+	[ -e /usr/lib/aarch64-linux-gnu/libelf.so ] || need+=(libelf-dev:arm64)
+	[ -e /usr/lib/aarch64-linux-gnu/libz.so ] || need+=(zlib1g-dev:arm64)
 fi
 if [ "${PK_BENCH:-0}" = 1 ]; then
 	command -v bpftrace >/dev/null || need+=(bpftrace)
@@ -60,5 +71,6 @@ if [ "$(id -u)" -ne 0 ]; then
 	fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+[ -z "$add_arch" ] || $SUDO dpkg --add-architecture "$add_arch"
 $SUDO apt-get update -qq || true
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -3,7 +3,8 @@
 # (ASan+UBSan for all, ThreadSanitizer for the stress tests), the plain ones
 # again with jump optimization off (PK_OPTIMIZE=0),
 # and the shell tests (examples, install, pkg-config; tests/*/test_*.sh are
-# the ones with a directory of their own, like the kernel VM). Each prints one
+# the ones with a directory of their own, like the kernel VM, and the
+# architecture's own in tests/arch/$(uname -m)). Each prints one
 # "PASS name" / "FAIL name" line per case; a binary that dies or exits
 # non-zero without saying FAIL counts as one failure of its own.
 # Prints the per-suite results and a last line "N passed, N failed".
@@ -51,7 +52,7 @@ for t in build/tests/test_*; do
 	case "$t" in *.d|*.o) continue ;; esac
 	run_suite "int3/${t#build/tests/}" env PK_OPTIMIZE=0 "$t"
 done
-for t in tests/test_*.sh tests/*/test_*.sh; do
+for t in tests/test_*.sh tests/*/test_*.sh "tests/arch/$(uname -m)"/test_*.sh; do
 	[ -f "$t" ] || continue
 	run_suite "$t" bash "$t"
 done

@@ -3,7 +3,7 @@
  * Internal interfaces between the generic core (src/core), the code patcher
  * (src/text), symbols (src/sym) and the architecture (src/arch/$ARCH).
  * Generic code never tests the architecture: it calls the arch_* contract
- * declared here, which src/arch/$ARCH implements.
+ * of src/arch/arch.h, which src/arch/$ARCH implements.
  */
 #ifndef PK_INTERNAL_H
 #define PK_INTERNAL_H
@@ -14,6 +14,7 @@
 
 #include "probekit.h"
 #include "hstack.h"
+#include "arch/arch.h"
 #include "arch_site.h"
 
 #define PK_IE __attribute__((tls_model("initial-exec")))
@@ -254,7 +255,6 @@ int pk_boundary_check(uintptr_t addr, const struct pk_sym_info *sym);
 void pk_boundary_release(void);
 /* core/spawn.c: posix_spawn run by the engine, its child free of probes */
 void pk_spawn_init_late(void);
-long arch_clone_vfork(int (*fn)(void *), void *arg, void *stack_top);
 
 /* core/blacklist.c */
 int pk_blacklisted(uintptr_t addr);
@@ -278,63 +278,5 @@ void pk_stub_free(uintptr_t at, size_t len);
 void pk_stub_unclaim(uintptr_t at, size_t len);
 int pk_stub_contains(uintptr_t addr);
 void pk_defer_free(void *p);
-
-/* The arch contract. */
-int arch_init(void);
-/* After the registry works: internal probes (the sigaction guard). */
-void arch_init_late(void);
-void arch_release(void);
-/* The length of the instruction at @buf (at most @avail bytes), or -EILSEQ. */
-int arch_insn_length(const uint8_t *buf, size_t avail);
-/*
- * Boundaries of code that is not running: @size bytes of a function from its
- * first instruction, in a buffer (a file's bytes). 0 if @offset starts an
- * instruction, -EILSEQ if it falls inside one or the walk meets bytes that
- * do not decode.
- */
-int arch_code_boundary(const uint8_t *code, size_t size, size_t offset);
-int arch_prepare_probe(struct pk_site *site);
-/* Whether the instruction at @addr can be relocated or emulated: 0, -EOPNOTSUPP, -EILSEQ. */
-int arch_can_probe(uintptr_t addr);
-int arch_arm_probe(struct pk_site *site);
-int arch_disarm_probe(struct pk_site *site);
-void arch_remove_probe(struct pk_site *site);
-/*
- * Jump optimization. Prepare plans the jump and writes its detour (0, or a
- * negative errno with the reason in *why); the steps, 0 to ARCH_OPT_STEPS-1,
- * write the code (each returns 1 if it wrote something, 0 if it had nothing
- * to do), and the caller syncs the cores after every step that wrote for
- * some site of the batch. Optimizing starts from the int3 in place and
- * ends with the jump live; unoptimizing starts by putting the int3 back.
- */
-#define ARCH_OPT_STEPS 4
-int arch_prepare_optimized(struct pk_site *site, const char **why);
-int arch_optimize_step(struct pk_site *site, int step);
-int arch_unoptimize_step(struct pk_site *site, int step);
-/* Whether @site's planned jump went to a detour that no longer fits its handlers. */
-int arch_opt_stale(const struct pk_site *site);
-/* Whether @site's jump, when in place, reads the byte at @addr (outside its own instruction). */
-int arch_opt_reads(const struct pk_site *site, uintptr_t addr);
-/* Whether a probe at @addr, alone there, would be optimized: 0, or an errno and *why. */
-int arch_opt_check(uintptr_t addr, const char **why);
-/* Drop the planned jump (a neighbour took the bytes it read); the detour stays. */
-void arch_forget_optimized(struct pk_site *site);
-/* Bytes of the instruction at @site that differ from the original now (trap or jump). */
-unsigned int arch_patched_len(const struct pk_site *site);
-/* Whether @b can be the first byte of a planted trap or jump. */
-int arch_may_start_site(uint8_t b);
-#define ARCH_OPT_READ_BEHIND 8 /* how far before @addr such a site can start */
-/* Whether code at @fn (and what it calls) may touch vector or x87 state: 1, or 0 when proven not.
- */
-int arch_code_uses_vector(uintptr_t fn);
-uintptr_t arch_rethook_trampoline(void);
-/* Jprobes: the size of a frame with the arch's part; divert @regs into f->entry; resume. */
-size_t arch_jprobe_frame_size(void);
-void arch_jprobe_divert(struct pk_jframe *f, struct pk_regs *regs);
-void arch_jprobe_resume(struct pk_jframe *f);
-
-/* Raw system calls: the trap path must not enter libc. */
-long pk_syscall6(long nr, long a, long b, long c, long d, long e, long f);
-#define pk_sys(nr, a, b, c) pk_syscall6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
 #endif /* PK_INTERNAL_H */

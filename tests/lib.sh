@@ -12,6 +12,9 @@ fail() {
 }
 detail() { sed 's/^/  /' | head -"${1:-12}"; }
 
+# The architecture's names the suites need (PK_REG_ARG1...).
+. "tests/arch/$(uname -m)/abi.sh"
+
 # file_offset FILE SYM: where SYM's first byte is in FILE (what uprobe_events
 # takes as PATH:OFFSET): its address less its segment's address, plus the
 # segment's file offset. From nm and readelf, independently of probekit.

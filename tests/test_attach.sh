@@ -41,7 +41,7 @@ start() {
 "$TGT" busy 24 600000 >"$tmp/plain" 2>/dev/null
 start busy 24 600000
 before=$(text_hash $tpid)
-"$PK" trace -p $tpid -d 0.5 'p:w at_work x=%di:s64' 'r:wr at_work ret=$retval:s64' \
+"$PK" trace -p $tpid -d 0.5 'p:w at_work x=$arg1:s64' 'r:wr at_work ret=$retval:s64' \
 	>"$tmp/tr1" 2>"$tmp/tr1.err"
 rc=$?
 after=$(text_hash $tpid)
@@ -55,7 +55,7 @@ if grep -q 'the agent unloaded' "$tmp/tr1.err" && ! agent_mapped $tpid; then pas
 if [ -n "$before" ] && [ "$before" = "$after" ]; then pass busy_text_unchanged; else
 	fail busy_text_unchanged "$(diff <(echo "$before") <(echo "$after") | head)"; fi
 # A second attach to the same process after the first left.
-"$PK" trace -p $tpid -d 0.3 'p:o at_other x=%di:s64' >"$tmp/tr1b" 2>"$tmp/tr1b.err"
+"$PK" trace -p $tpid -d 0.3 'p:o at_other x=$arg1:s64' >"$tmp/tr1b" 2>"$tmp/tr1b.err"
 rc=$?
 if [ $rc -eq 0 ] && grep -q ' o: (at_other+0x0/' "$tmp/tr1b" && ! agent_mapped $tpid &&
 	[ "$before" = "$(text_hash $tpid)" ]; then pass busy_attach_again; else
@@ -71,7 +71,7 @@ start malloc 8 1000000
 before=$(text_hash $tpid)
 ok=1
 for i in 1 2 3 4 5; do
-	timeout 20 "$PK" trace -p $tpid -d 0.2 'p:w at_work x=%di:s64' >"$tmp/trm" 2>"$tmp/trm.err" ||
+	timeout 20 "$PK" trace -p $tpid -d 0.2 'p:w at_work x=$arg1:s64' >"$tmp/trm" 2>"$tmp/trm.err" ||
 		{ ok=0; break; }
 	grep -q ' w: (at_work' "$tmp/trm" || { ok=0; break; }
 done
@@ -93,7 +93,7 @@ exec 7>"$tmp/fifo"
 wait_ready "$tmp/err.read"
 sleep 0.1
 grep -q '^State:.*S' /proc/$tpid/status
-"$PK" trace -p $tpid 'p:w at_work x=%di:s64' >"$tmp/trr" 2>"$tmp/trr.err" &
+"$PK" trace -p $tpid 'p:w at_work x=$arg1:s64' >"$tmp/trr" 2>"$tmp/trr.err" &
 tracer=$!
 for i in $(seq 100); do grep -q 'attached to' "$tmp/trr.err" && break; sleep 0.05; done
 printf 'a\nbb\nccc\n' >&7
@@ -121,7 +121,7 @@ off=$(readelf -lW "$TGT" | awk '$1 == "LOAD" && $2 == "0x000000" {print $3; exit
 at=$((16#${base%-*} + 16#$addr - off))
 byte() { dd if=/proc/$tpid/mem bs=1 skip=$at count=1 2>/dev/null | od -An -tx1 | tr -d ' '; }
 orig=$(byte)
-"$PK" trace -p $tpid 'p:w at_work x=%di:s64' >"$tmp/trk" 2>"$tmp/trk.err" &
+"$PK" trace -p $tpid 'p:w at_work x=$arg1:s64' >"$tmp/trk" 2>"$tmp/trk.err" &
 tracer=$!
 for i in $(seq 100); do grep -q ' w: ' "$tmp/trk" 2>/dev/null && break; sleep 0.05; done
 armed=$(byte)
@@ -146,10 +146,10 @@ if [ $? -eq 0 ] && cmp -s "$tmp/plain.k" "$tmp/out.3.busy"; then pass sigkill_ou
 # 5. Two tracers at once, each its own events; the first leaving does not disturb the second.
 start busy 4 3000000
 before=$(text_hash $tpid)
-"$PK" trace -p $tpid 'p:a at_work x=%di:s64' >"$tmp/ta" 2>"$tmp/ta.err" &
+"$PK" trace -p $tpid 'p:a at_work x=$arg1:s64' >"$tmp/ta" 2>"$tmp/ta.err" &
 ta=$!
 for i in $(seq 100); do grep -q 'attached to' "$tmp/ta.err" && break; sleep 0.05; done
-"$PK" trace -p $tpid 'p:b at_other x=%di:s64' >"$tmp/tb" 2>"$tmp/tb.err" &
+"$PK" trace -p $tpid 'p:b at_other x=$arg1:s64' >"$tmp/tb" 2>"$tmp/tb.err" &
 tb=$!
 for i in $(seq 100); do grep -q 'attached to' "$tmp/tb.err" && break; sleep 0.05; done
 sleep 0.2
@@ -178,7 +178,7 @@ kill $tpid
 
 # 6. A seccomp filter (execve, ptrace, personality refused) that the agent's calls pass.
 start seccomp 4 3000000
-"$PK" trace -p $tpid -d 0.3 'p:w at_work x=%di:s64' >"$tmp/ts" 2>"$tmp/ts.err"
+"$PK" trace -p $tpid -d 0.3 'p:w at_work x=$arg1:s64' >"$tmp/ts" 2>"$tmp/ts.err"
 rc=$?
 if [ $rc -eq 0 ] && grep -q ' w: ' "$tmp/ts" && ! agent_mapped $tpid; then pass attach_under_seccomp; else
 	fail attach_under_seccomp "rc=$rc $(cat "$tmp/ts.err")"; fi
@@ -198,7 +198,7 @@ if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
 	if [ -e "/proc/$tpid/root$PK" ]; then
 		fail mount_namespace "the agent is still visible inside the namespace"
 	else
-		"$PK" trace -p $tpid -d 0.3 'p:w at_work x=%di:s64' >"$tmp/tn" 2>"$tmp/tn.err"
+		"$PK" trace -p $tpid -d 0.3 'p:w at_work x=$arg1:s64' >"$tmp/tn" 2>"$tmp/tn.err"
 		rc=$?
 		if [ $rc -eq 0 ] && grep -q ' w: ' "$tmp/tn" && ! agent_mapped $tpid &&
 			! ls /proc/$tpid/root/tmp/.probekit-agent-* >/dev/null 2>&1; then
@@ -267,7 +267,7 @@ else
 	fail error_static "cannot build a static program (libc6-dev's libc.a missing?)"
 fi
 # An i386 program (the kernel runs it with IA32 emulation): built with binutils alone.
-if printf '.globl _start\n_start:\n mov $29, %%eax\n int $0x80\n jmp _start\n' >"$tmp/x86.s" &&
+if printf '.globl _start\n_start:\n mov $29, %%eax\n int $0x80\n jmp _start\n' >"$tmp/x86.s" && # arch-lint: allow
 	as --32 -o "$tmp/x86.o" "$tmp/x86.s" && ld -m elf_i386 -o "$tmp/x86" "$tmp/x86.o" &&
 	{ "$tmp/x86" & } 2>/dev/null; then
 	pids+=("$!")

@@ -16,7 +16,7 @@ for i in $(seq 200); do grep -q ready "$tmp/t.err" 2>/dev/null && break; sleep 0
 maps() { awk '$6 != "[heap]" {print $1, $2, $6}' /proc/$tp/maps; }
 maps >"$tmp/m0"
 
-"$PK" trace -p $tp 'p:w at_work x=%di:s64' >"$tmp/k.out" 2>"$tmp/k.err" &
+"$PK" trace -p $tp 'p:w at_work x=$arg1:s64' >"$tmp/k.out" 2>"$tmp/k.err" &
 tr=$!
 for i in $(seq 200); do grep -q ' w: ' "$tmp/k.out" 2>/dev/null && break; sleep 0.02; done
 kill -9 $tr
@@ -25,7 +25,7 @@ sleep 0.2
 grep -q probekit-agent /proc/$tp/maps && pass orphan_agent_stays_inert ||
 	fail orphan_agent_stays_inert "the agent was unloaded by nothing?"
 
-"$PK" trace -p $tp -d 0.3 'p:w at_work x=%di:s64' >"$tmp/c.out" 2>"$tmp/c.err"
+"$PK" trace -p $tp -d 0.3 'p:w at_work x=$arg1:s64' >"$tmp/c.out" 2>"$tmp/c.err"
 rc=$?
 if [ $rc = 0 ] && grep -q 'the agent unloaded' "$tmp/c.err" && ! grep -q probekit-agent /proc/$tp/maps
 then pass clean_detach_after_sigkill_unloads

@@ -259,7 +259,7 @@ else
 	fail probe_symbol_exported "$server_bin exports no processCommand"
 fi
 # Exactly one processCommand hit per request, and at least one read.
-"$PK" trace -p $rpid -d 20 -o "$tmp/calib" 'p:pc processCommand' 'p:rd libc.so.6:read fd=%di:s32' \
+"$PK" trace -p $rpid -d 20 -o "$tmp/calib" 'p:pc processCommand' 'p:rd libc.so.6:read fd=$arg1:s32' \
 	2>"$tmp/calib.err" &
 pk=$!
 for _ in $(seq 200); do grep -q 'attached to process' "$tmp/calib.err" && break; sleep 0.05; done
@@ -291,7 +291,7 @@ code0=$(H snap $rpid)
 rss0=$(rss_kb $rpid)
 alloc0=$(allocated)
 defsets=(
-	'p:pc processCommand c=%di:x64'
+	'p:pc processCommand c=$arg1:x64'
 	'p:pc processCommand|r:rd libc.so.6:read ret=$retval:s64'
 	# epoll_wait is where the server sleeps: detaching finds a return pending.
 	'p:pc processCommand|r:ew libc.so.6:epoll_wait ret=$retval:s32'

@@ -13,7 +13,7 @@ rc=$?
 	fail options_after_definition "rc=$rc: $(head -3 "$tmp/err")"
 
 # Options between definitions, each definition still one.
-"$PK" trace 'p:add tt_add a=%di:s32' --format json -o "$tmp/j" 'p:nm tt_name' -d 30 \
+"$PK" trace 'p:add tt_add a=$arg1:s32' --format json -o "$tmp/j" 'p:nm tt_name' -d 30 \
 	--filter 'add: a > 0' -- "$TGT" >/dev/null 2>"$tmp/err"
 rc=$?
 if [ $rc = 0 ] && [ "$(grep -c '"event":"add"' "$tmp/j")" = 1 ] &&

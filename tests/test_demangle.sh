@@ -38,7 +38,7 @@ int main()
 }
 CC
 g++ -O1 -o t t.cc || fail cxx_build "g++ failed"
-"$PK" trace 'p:t thrower(int) x=%di:s32' 'p:m ns::Class::method x=%si:s32' \
+"$PK" trace 'p:t thrower(int) x=$arg1:s32' 'p:m ns::Class::method x=$arg2:s32' \
 	'r:tr thrower(int) ret=$retval:s32' -- ./t >out.txt 2>err.txt
 rc=$?
 if [ $rc = 0 ] && [ "$(grep -cE ': t: \(thrower\+0x0/0x[0-9a-f]+\) x=[0-3]$' out.txt)" = 4 ] &&
@@ -69,7 +69,7 @@ fn main() {
 }
 RS
 	/usr/bin/rustc -O -o app app.rs 2>rustc.err || fail rust_build "$(head -3 rustc.err)"
-	"$PK" trace 'p:a app::add a=%di:s64' 'r:ar app::shapes::area ret=$retval:s64' -- ./app >out.txt 2>err.txt
+	"$PK" trace 'p:a app::add a=$arg1:s64' 'r:ar app::shapes::area ret=$retval:s64' -- ./app >out.txt 2>err.txt
 	rc=$?
 	if [ $rc = 0 ] && [ "$(grep -cE ': a: \(app::add\+0x0/0x[0-9a-f]+\) a=[0-2]$' out.txt)" = 3 ] &&
 		[ "$(grep -cE ': ar: \(app::main\+0x[0-9a-f]+/0x[0-9a-f]+ <- app::shapes::area\) ret=(0|3|6)$' out.txt)" = 3 ]

@@ -8,7 +8,7 @@
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
 cd "$tmp" || exit 1
-OPEN='p:op libc.so.6:open64 f=+0(%di):string'
+OPEN='p:op libc.so.6:open64 f=+0($arg1):string'
 
 # The issue's command: cat's open is traced, under cat's name.
 "$PK" trace "$OPEN" -- bash -c 'cat /etc/hostname' >out.txt 2>err.txt
@@ -26,7 +26,7 @@ pids=$(grep -E '^ +cat-[0-9]+ .*f="/etc/hostname"$' out.txt | sed -E 's/^ +cat-(
 	pass follow_make_xargs || fail follow_make_xargs "rc=$rc n=$n pids=$pids: $(head -5 out.txt err.txt)"
 
 # A definition on the program's own function waits in bash, arms in each program.
-"$PK" trace 'p:add trace_target:tt_add a=%di:s32' 'r:addret trace_target:tt_add ret=$retval:s32' \
+"$PK" trace 'p:add trace_target:tt_add a=$arg1:s32' 'r:addret trace_target:tt_add ret=$retval:s32' \
 	-- bash -c "$TGT >/dev/null; $TGT >/dev/null; exit 7" >out.txt 2>err.txt
 rc=$?
 n=$(grep -cE '^ +trace_target-[0-9]+ .*: add: \(tt_add\+0x0/0x[0-9a-f]+\) a=(1|-5)$' out.txt)
@@ -64,7 +64,7 @@ if [ -w $TR/uprobe_events ]; then
 	LIBC=$(ldd /bin/cat | awk '/libc.so.6/ {print $3}')
 	(for i in $(seq 40); do cat /etc/hostname >/dev/null; sleep 0.02; done) &
 	noise=$!
-	"$PK" trace --kernel --tree "p:op $LIBC:open64 f=+0(%di):string" -- \
+	"$PK" trace --kernel --tree "p:op $LIBC:open64 f=+0($PK_REG_ARG1):string" -- \
 		bash -c 'cat /etc/hostname >/dev/null; sleep 0.3; cat /etc/passwd >/dev/null; exit 4' \
 		>out.txt 2>err.txt
 	rc=$?
@@ -77,7 +77,7 @@ if [ -w $TR/uprobe_events ]; then
 		fail kernel_tree "rc=$rc hostname=$h passwd=$p: $(head -5 out.txt err.txt)"
 	(for i in $(seq 20); do cat /etc/hostname >/dev/null; sleep 0.02; done) &
 	noise=$!
-	"$PK" trace --kernel "p:op $LIBC:open64 f=+0(%di):string" -- sleep 0.3 >out.txt 2>err.txt
+	"$PK" trace --kernel "p:op $LIBC:open64 f=+0($PK_REG_ARG1):string" -- sleep 0.3 >out.txt 2>err.txt
 	wait $noise
 	h=$(grep -cE ' cat-[0-9]+ .*f="/etc/hostname"$' out.txt)
 	[ "$h" -ge 1 ] && pass kernel_without_tree_system_wide ||

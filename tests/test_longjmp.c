@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "probekit.h"
 #include "pk_test.h"
 
@@ -101,7 +102,7 @@ static int lrp_ret(struct pk_retprobe_instance *ri, struct pk_regs *regs)
 
 	l->returns++;
 	if ((long)pk_regs_return_value(regs) != l->want(x) ||
-	    regs->ip != (unsigned long)ri->ret_addr)
+	    arch_regs_ip(regs) != (unsigned long)ri->ret_addr)
 		l->wrong++;
 	if (x >= 0 && x < 64)
 		l->seen[x]++;

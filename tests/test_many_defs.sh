@@ -5,7 +5,7 @@
 # traces every function of libcrypto. openssl's output must not change.
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-CRYPTO=/lib/x86_64-linux-gnu/libcrypto.so.3
+CRYPTO=/lib/$PK_MULTIARCH/libcrypto.so.3
 if ! command -v openssl >/dev/null || [ ! -e $CRYPTO ]; then
 	echo "SKIP many_defs: no openssl or $CRYPTO"
 	exit 0

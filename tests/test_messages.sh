@@ -29,7 +29,7 @@ cp "$TGT" stripped && strip stripped
 grep -q "stripped has no symbol table (stripped): probe it by file offset, as in 'p $PWD/stripped:0x" err &&
 	pass stripped_says_offset || fail stripped_says_offset "$(cat err)"
 off=$(file_offset "$TGT" tt_add)
-"$PK" trace "p:x $PWD/stripped:$off a=%di:s32" -- ./stripped >out 2>err
+"$PK" trace "p:x $PWD/stripped:$off a=$PK_REG_ARG1:s32" -- ./stripped >out 2>err
 [ "$(grep -c ': x: .* a=' out)" = 2 ] && pass stripped_by_offset_works || fail stripped_by_offset_works "$(cat out err)"
 "$PK" list -x ./stripped >out 2>err
 [ $? = 1 ] && grep -q 'stripped has no symbol table (stripped)' err && pass list_stripped_says_so ||
@@ -53,7 +53,7 @@ if [ -w $TR/uprobe_events ]; then
 	"$PK" trace 'p:x tt_add' -- "$TGT" >out 2>err
 	kill -INT $kp
 	wait $kp
-	grep -q "an int3 is there already, a debugger's breakpoint or a kernel uprobe's" err &&
+	grep -q "a breakpoint (.*) is there already, a debugger's or a kernel uprobe's" err &&
 		pass kernel_uprobe_named || fail kernel_uprobe_named "$(cat err)"
 else
 	echo "SKIP kernel_uprobe_named: no writable $TR/uprobe_events"

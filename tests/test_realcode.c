@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -22,7 +21,8 @@
 #include "probekit.h"
 #include "pk_test.h"
 #include "sym/sym.h"
-#include "insn.h"
+#include "arch/arch.h"
+#include "arch_ptrace.h"
 
 static const char *const functions[] = {
     "libz.so.1:inflate",   "libz.so.1:deflate", "libz.so.1:crc32_z",
@@ -187,11 +187,11 @@ static long run_oracle(void)
 	}
 	waitpid(pid, &status, 0);
 	while (WIFSTOPPED(status)) {
-		struct user_regs_struct regs;
+		struct pk_uregs regs;
 		int idx;
 
-		if (ptrace(PTRACE_GETREGS, pid, 0, &regs) == 0) {
-			idx = find_probe(regs.rip);
+		if (arch_ptrace_getregs(pid, &regs) == 0) {
+			idx = find_probe(arch_uregs_ip(&regs));
 			if (idx >= 0)
 				probes[idx].oracle++;
 		}
@@ -230,7 +230,7 @@ static void test_every_boundary(void)
 		size_t nf = 0;
 
 		while (pc < fns[f].start + fns[f].size) {
-			int len = pk_insn_length((const uint8_t *)pc, 15);
+			int len = arch_insn_length((const uint8_t *)pc, 15);
 
 			CHECK(len > 0);
 			if (len <= 0)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "arch/arch.h"
 #include "probekit.h"
 #include "pk_test.h"
 
@@ -44,7 +45,7 @@ static int ret(struct pk_retprobe_instance *ri, struct pk_regs *r)
 	last_ret = (long)pk_regs_return_value(r);
 	last_arg = d->stamp == 0x5eed ? d->a * d->a + d->b : -1;
 	last_ret_addr = (uintptr_t)ri->ret_addr;
-	last_ip = r->ip;
+	last_ip = arch_regs_ip(r);
 	return 0;
 }
 

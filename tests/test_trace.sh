@@ -10,6 +10,8 @@ TGT=$B/tests/helpers/trace_target
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
+# The architecture's register names (PK_REG_ARG1...).
+. "tests/arch/$(uname -m)/abi.sh"
 pass() { echo "PASS $1"; }
 bad() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/  /' | head -30; fail=1; }
 
@@ -22,7 +24,8 @@ normalise() {
 }
 
 # 1. The golden trace.
-"$PK" trace -o "$tmp/out" -e tests/golden/trace_target.defs -- "$TGT" 3 >"$tmp/prog" 2>"$tmp/err"
+sed -e "s/%ARG1/$PK_REG_ARG1/g" -e "s/%ARG2/$PK_REG_ARG2/g" tests/golden/trace_target.defs >"$tmp/defs"
+"$PK" trace -o "$tmp/out" -e "$tmp/defs" -- "$TGT" 3 >"$tmp/prog" 2>"$tmp/err"
 rc=$?
 normalise <"$tmp/out" >"$tmp/norm"
 if [ $rc -eq 0 ] && diff -u tests/golden/trace_target.trace "$tmp/norm" >"$tmp/diff"; then
@@ -37,26 +40,26 @@ if grep -qE '^probekit/add +2 +0 +0 +0$' "$tmp/err" && grep -qE '^probekit/namer
 then pass profile_counts; else bad profile_counts "$(cat "$tmp/err")"; fi
 
 # 2. JSON: one object per event, the same fields.
-"$PK" trace --format json 'p:add tt_add a=%di:s32 s=+0(%di):string' -- "$TGT" >"$tmp/json" 2>/dev/null
+"$PK" trace --format json 'p:add tt_add a=$arg1:s32 s=+0($arg1):string' -- "$TGT" >"$tmp/json" 2>/dev/null
 if grep -c '^{"task":"trace_target",' "$tmp/json" | grep -qx 2 &&
 	grep -q '"event":"add","probe":"tt_add+0x0/0x[0-9a-f]*","args":{"a":1,"s":null}}$' "$tmp/json"
 then pass json_output; else bad json_output "$(cat "$tmp/json")"; fi
 
 # 2b. The symbol type: %pS of the traced program's addresses, printed by the CLI.
-"$PK" trace 'p:sy tt_add ret=+0(%sp):symbol' -- "$TGT" >"$tmp/sy" 2>/dev/null
+"$PK" trace 'p:sy tt_add ret=$stack0:symbol' -- "$TGT" >"$tmp/sy" 2>/dev/null
 if [ "$(grep -cE ': sy: \(tt_add\+0x0/0x[0-9a-f]+\) ret=main\+0x[0-9a-f]+/0x[0-9a-f]+$' "$tmp/sy")" = 2 ]
 then pass symbol_type; else bad symbol_type "$(cat "$tmp/sy")"; fi
 
 # 3. Bad and wild pointers print (fault); nothing crashes.
-"$PK" trace 'p:w tt_add s=+0(%di):string n=+0(%di):u64 d=+8(+0(%si)):string' \
-	'p:z tt_name z=+0(+0(%si)):s32' -- "$TGT" >"$tmp/f" 2>"$tmp/ferr"
+"$PK" trace 'p:w tt_add s=+0($arg1):string n=+0($arg1):u64 d=+8(+0($arg2)):string' \
+	'p:z tt_name z=+0(+0($arg2)):s32' -- "$TGT" >"$tmp/f" 2>"$tmp/ferr"
 rc=$?
 if [ $rc -eq 0 ] && grep -c 's=(fault) n=0 d=(fault)' "$tmp/f" | grep -qx 2 &&
 	grep -q 'z: .* z=0$' "$tmp/f"; then pass fault_reads; else bad fault_reads "rc=$rc" "$(cat "$tmp/f" "$tmp/ferr")"; fi
 
 # 4. A full ring drops and counts; the program neither blocks nor changes.
 N=300000
-"$PK" trace --buffer-size 4 -o "$tmp/ring" 'p:l tt_loop i=%di:s32 s=\"padding-padding\":string' \
+"$PK" trace --buffer-size 4 -o "$tmp/ring" 'p:l tt_loop i=$arg1:s32 s=\"padding-padding\":string' \
 	-- "$TGT" $N >"$tmp/rprog" 2>"$tmp/rerr" &
 pk=$!
 for _ in $(seq 100); do [ -s "$tmp/ring" ] && break; sleep 0.05; done
@@ -76,9 +79,9 @@ else
 fi
 
 # 5. Errors: the kernel's message and a caret under the column at fault.
-"$PK" trace 'p:e tt_add a=%di:u33' -- "$TGT" >/dev/null 2>"$tmp/e1"
+"$PK" trace 'p:e tt_add a=$arg1:u33' -- "$TGT" >/dev/null 2>"$tmp/e1"
 rc=$?
-cmdline='p:e tt_add a=%di:u33'
+cmdline='p:e tt_add a=$arg1:u33'
 prefix=${cmdline%%u33}
 caret="$(printf '%*s^' $((11 + ${#prefix})) '')"
 if [ $rc -eq 2 ] && grep -q 'error: Unknown type is specified' "$tmp/e1" &&
@@ -114,20 +117,20 @@ then pass deferred_dlopen_dlclose; else bad deferred_dlopen_dlclose "rc=$rc" "$(
 # 8. Filters: ftrace's language on the event's fields; the others are counted as filtered.
 "$PK" trace -o "$tmp/fl" --filter 'add: a > 0 && c == 3' --filter 'name: n ~ "prob*" || common_pid == 1' \
 	--filter 'loop: !(i & 1) && i >= 4 && comm == "trace_target"' \
-	'p:add tt_add a=%di:s32 b=%si:s32 c=$arg3:s32' 'p:name tt_name n=+0(%di):string' \
-	'p:loop tt_loop i=%di:u32' -- "$TGT" 10 >/dev/null 2>"$tmp/flerr"
+	'p:add tt_add a=$arg1:s32 b=$arg2:s32 c=$arg3:s32' 'p:name tt_name n=+0($arg1):string' \
+	'p:loop tt_loop i=$arg1:u32' -- "$TGT" 10 >/dev/null 2>"$tmp/flerr"
 got=$(sed -E 's/^.*: ([a-z]+): \([^)]*\)/\1/' "$tmp/fl" | tr '\n' ';')
 if [ "$got" = 'add a=1 b=2 c=3;name n="probekit";loop i=4;loop i=6;loop i=8;' ] &&
 	grep -qE '^probekit/loop +10 +0 +0 +7$' "$tmp/flerr"; then pass filters; else
 	bad filters "$got" "$(cat "$tmp/flerr")"; fi
-"$PK" trace --filter 'add: zz > 1' 'p:add tt_add a=%di:s32' -- "$TGT" >/dev/null 2>"$tmp/fe"
+"$PK" trace --filter 'add: zz > 1' 'p:add tt_add a=$arg1:s32' -- "$TGT" >/dev/null 2>"$tmp/fe"
 rc=$?
 if [ $rc -eq 2 ] && grep -q 'filter error: Field not found' "$tmp/fe" &&
 	[ "$(sed -n 3p "$tmp/fe")" = "          ^" ]; then pass filter_error_caret; else
 	bad filter_error_caret "rc=$rc" "$(cat -A "$tmp/fe")"; fi
 
 # 9. Ctrl-C (SIGINT to the tracer alone) and -d: the program is ended, events kept, profile printed.
-"$PK" trace -o "$tmp/int" 'p:l tt_loop i=%di:s32' -- "$TGT" -1 >/dev/null 2>"$tmp/interr" &
+"$PK" trace -o "$tmp/int" 'p:l tt_loop i=$arg1:s32' -- "$TGT" -1 >/dev/null 2>"$tmp/interr" &
 pk=$!
 for _ in $(seq 100); do [ -s "$tmp/int" ] && break; sleep 0.05; done
 kill -INT $pk
@@ -136,14 +139,14 @@ rc=$?
 if [ $rc -eq 130 ] && grep -q ': l: ' "$tmp/int" && grep -q '^probekit/l ' "$tmp/interr"; then
 	pass ctrl_c; else bad ctrl_c "rc=$rc" "$(cat "$tmp/interr")"; fi
 start=$SECONDS
-"$PK" trace -d 0.5 -o "$tmp/dur" 'p:l tt_loop i=%di:s32' -- "$TGT" -1 >/dev/null 2>"$tmp/durerr"
+"$PK" trace -d 0.5 -o "$tmp/dur" 'p:l tt_loop i=$arg1:s32' -- "$TGT" -1 >/dev/null 2>"$tmp/durerr"
 rc=$?
 if [ $rc -eq 143 ] && [ $((SECONDS - start)) -lt 5 ] && grep -q ': l: ' "$tmp/dur"; then
 	pass duration; else bad duration "rc=$rc" "$(cat "$tmp/durerr")"; fi
 
 # 9a. Threads and fork: every thread's events, each under its own id; a forked child traces too.
 MT=$B/tests/helpers/mt_target
-"$PK" trace -o "$tmp/mt" 'p:w mt_work t=%di:s32 i=%si:s32' -- "$MT" >"$tmp/mtout" 2>"$tmp/mterr"
+"$PK" trace -o "$tmp/mt" 'p:w mt_work t=$arg1:s32 i=$arg2:s32' -- "$MT" >"$tmp/mtout" 2>"$tmp/mterr"
 rc=$?
 tids=$(awk '{print $1}' "$tmp/mt" | sort -u | wc -l)
 if [ $rc -eq 0 ] && [ "$(wc -l <"$tmp/mt")" = 4100 ] && [ "$tids" = 5 ] &&
@@ -164,7 +167,7 @@ fi
 out=$("$PK" list 'tt_*' -- "$TGT" 2>&1)
 if [ "$(printf '%s\n' "$out" | sort | tr '\n' ' ')" = "tt_add tt_loop tt_many tt_name " ]; then
 	pass list_program; else bad list_program "$out"; fi
-out=$("$PK" list -x /usr/lib/x86_64-linux-gnu/libz.so.1 'inflate' 2>&1)
+out=$("$PK" list -x "/usr/lib/$PK_MULTIARCH/libz.so.1" 'inflate' 2>&1)
 if [ "$out" = "inflate [libz.so.1]" ]; then pass list_library; else bad list_library "$out"; fi
 out=$("$PK" list 'pthread_setspecific' -- true 2>&1)
 if grep -q '^pthread_setspecific \[libc.so.6\]	# blacklisted' <<<"$out"; then

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "probekit.h"
 #include "pk_test.h"
 #include "sym/sym.h"
@@ -63,9 +64,9 @@ static int rec_handler(struct pk_uprobe_consumer *self, struct pk_regs *regs)
 	struct rec *r = (struct rec *)self;
 
 	r->hits++;
-	r->arg0 = (int)regs->di;
-	r->arg1 = (int)regs->si;
-	r->ip = regs->ip;
+	r->arg0 = (int)pk_regs_get_argument(regs, 0);
+	r->arg1 = (int)pk_regs_get_argument(regs, 1);
+	r->ip = arch_regs_ip(regs);
 	r->order = ++order;
 	return 0;
 }
@@ -75,7 +76,7 @@ static int rec_ret(struct pk_uprobe_consumer *self, unsigned long func, struct p
 	struct rec *r = (struct rec *)self;
 
 	r->rets++;
-	r->ret = (int)regs->ax;
+	r->ret = (int)pk_regs_return_value(regs);
 	r->func = func;
 	return 0;
 }

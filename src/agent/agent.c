@@ -314,7 +314,7 @@ static int on_entry(struct pk_probe *p, struct pk_regs *regs)
 {
 	struct agent_event *e = pk_container_of(p, struct agent_event, kp);
 
-	emit(e, regs, 0, NULL, regs->ip, 0);
+	emit(e, regs, 0, NULL, arch_regs_ip(regs), 0);
 	return 0;
 }
 
@@ -549,7 +549,7 @@ static int on_dlopen_return(struct pk_retprobe_instance *ri, struct pk_regs *reg
 	unsigned int i;
 
 	(void)ri;
-	if (!regs->ax)
+	if (!pk_regs_return_value(regs))
 		return 0;
 	pk_agent_busy = 1;
 	for (s = __atomic_load_n(&sessions, __ATOMIC_ACQUIRE); s; s = s->next) {

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
-#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,7 +51,7 @@ int pk_inject_attach(struct pk_inject *in, pid_t tid)
 		ptrace(PTRACE_DETACH, tid, 0, 0);
 		return -ESRCH;
 	}
-	if (ptrace(PTRACE_GETREGS, tid, 0, &in->saved)) {
+	if (arch_ptrace_getregs(tid, &in->saved)) {
 		int err = -errno;
 
 		ptrace(PTRACE_DETACH, tid, 0, 0);
@@ -75,32 +74,25 @@ int pk_inject_write(struct pk_inject *in, unsigned long addr, const void *data, 
 int pk_inject_call(struct pk_inject *in, unsigned long fn, const unsigned long *args, int nargs,
 		   unsigned long *ret)
 {
-	struct user_regs_struct r = in->saved;
-	unsigned long sp, zero = 0;
+	struct pk_uregs r = in->saved;
+	unsigned long sp, ra, zero = 0;
 	siginfo_t si;
 	int status, err;
 
-	if (!in->attached || nargs < 0 || nargs > 6)
+	if (!in->attached || nargs < 0 || nargs > ARCH_INJECT_MAX_ARGS)
 		return -EINVAL;
-	/* Below the red zone and what the caller placed there (strings), aligned as at a call. */
-	sp = ((in->saved.rsp - 128 - in->scratch_used) & ~15UL) - 8;
-	err = pk_inject_write(in, sp, &zero, sizeof(zero));
+	/* Below the red zone and what the caller placed there (strings). */
+	sp = arch_uregs_call_sp(&in->saved, in->scratch_used);
+	ra = arch_uregs_setup_call(&r, fn, sp, args, nargs);
+	if (ra) {
+		err = pk_inject_write(in, ra, &zero, sizeof(zero));
+		if (err)
+			return err;
+	}
+	err = arch_ptrace_setregs(in->tid, &r);
 	if (err)
 		return err;
-	r.rsp = sp;
-	r.rip = fn;
-	r.rax = 0;
-	/* Not a system call any more: no restart logic for the injected call. */
-	r.orig_rax = (unsigned long)-1;
-	{
-		/* The SysV argument registers, in order. */
-		unsigned long long *argreg[6] = {&r.rdi, &r.rsi, &r.rdx, &r.rcx, &r.r8, &r.r9};
-		int i;
-
-		for (i = 0; i < nargs; i++)
-			*argreg[i] = args[i];
-	}
-	if (ptrace(PTRACE_SETREGS, in->tid, 0, &r) || ptrace(PTRACE_CONT, in->tid, 0, 0))
+	if (ptrace(PTRACE_CONT, in->tid, 0, 0))
 		return -errno;
 	for (;;) {
 		if (wait_thread(in->tid, &status) != in->tid)
@@ -113,11 +105,12 @@ int pk_inject_call(struct pk_inject *in, unsigned long fn, const unsigned long *
 			continue;
 		if (WSTOPSIG(status) == SIGSEGV && !ptrace(PTRACE_GETSIGINFO, in->tid, 0, &si) &&
 		    si.si_addr == NULL) {
-			if (ptrace(PTRACE_GETREGS, in->tid, 0, &r))
-				return -errno;
-			if (r.rip != 0)
+			err = arch_ptrace_getregs(in->tid, &r);
+			if (err)
+				return err;
+			if (arch_uregs_ip(&r) != 0)
 				return -EFAULT; /* the function itself faulted */
-			*ret = r.rax;
+			*ret = arch_uregs_return_value(&r);
 			return 0;
 		}
 		/* Anything else that stops it (another signal) goes on to the program. */
@@ -133,7 +126,7 @@ unsigned long pk_inject_push_string(struct pk_inject *in, const char *s)
 	unsigned long at;
 
 	in->scratch_used += (n + 15) & ~15UL;
-	at = (in->saved.rsp - 128 - in->scratch_used) & ~15UL;
+	at = arch_uregs_call_sp(&in->saved, in->scratch_used);
 	return pk_inject_write(in, at, s, n) ? 0 : at;
 }
 
@@ -144,8 +137,7 @@ int pk_inject_detach(struct pk_inject *in)
 	if (!in->attached)
 		return 0;
 	/* The saved registers: an interrupted system call is restarted from them. */
-	if (ptrace(PTRACE_SETREGS, in->tid, 0, &in->saved))
-		err = -errno;
+	err = arch_ptrace_setregs(in->tid, &in->saved);
 	if (ptrace(PTRACE_DETACH, in->tid, 0, 0) && !err)
 		err = -errno;
 	in->attached = 0;

@@ -4,12 +4,14 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include <sys/user.h>
+
+#include "arch/arch.h"
+#include "arch_ptrace.h"
 
 struct pk_inject {
 	pid_t tid;
 	int attached;
-	struct user_regs_struct saved;
+	struct pk_uregs saved;
 	unsigned long scratch_used; /* bytes of the stack below the red zone in use */
 };
 
@@ -39,9 +41,9 @@ unsigned long pk_inject_push_string(struct pk_inject *in, const char *s);
  * pk_inject_call() - call @fn(@args...) on the stopped thread, wait for it.
  * @in: an attached thread.
  * @fn: the function's address in that process.
- * @args: up to 6 integer arguments.
+ * @args: up to ARCH_INJECT_MAX_ARGS integer arguments.
  * @nargs: how many.
- * @ret: the return value (rax).
+ * @ret: the return value.
  *
  * Signals that arrive meanwhile go on to the program.
  * Return: 0, -EINVAL (bad @nargs or not attached), -EFAULT (the call

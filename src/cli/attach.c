@@ -170,10 +170,12 @@ static int preflight(struct pk_attach *a)
 			(int)a->pid);
 		return -ENOEXEC;
 	}
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || n != sizeof(eh) || eh.e_machine != EM_X86_64) {
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || n != sizeof(eh) ||
+	    eh.e_machine != ARCH_ELF_MACHINE) {
 		fprintf(stderr,
-			"%s: process %d is not an x86-64 program (ELF class %d, machine %d): "
-			"probekit probes x86-64 processes only\n",
+			"%s: process %d is not an " ARCH_NAME
+			" program (ELF class %d, machine %d): "
+			"probekit probes " ARCH_NAME " processes only\n",
 			a->who, (int)a->pid, eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32,
 			(int)eh.e_machine);
 		return -ENOEXEC;
@@ -316,8 +318,9 @@ static int borrow_thread(struct pk_attach *a, struct pk_inject *in)
 				say_ptrace_error(a, err);
 				return err;
 			}
-			/* In a system call (orig_rax is its number), or outside libc and ld.so. */
-			if ((long)in->saved.orig_rax >= 0 || !in_ranges(&r, in->saved.rip)) {
+			/* In a system call, or outside libc and ld.so. */
+			if (arch_uregs_in_syscall(&in->saved) ||
+			    !in_ranges(&r, arch_uregs_ip(&in->saved))) {
 				closedir(d);
 				return 0;
 			}

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "cli/cli.h"
 #include "cli/kernel_hist.h"
 #include "cli/output.h"
@@ -33,7 +34,7 @@ static void trace_usage(FILE *f)
 		"       probekit trace [OPTIONS] -p PID DEF...\n"
 		"\n"
 		"DEF is a line of the kernel's kprobe_events language, for example\n"
-		"  'p:myprobe do_work a=%%di:s32 s=+0(%%si):string'\n"
+		"  'p:myprobe do_work a=$arg1:s32 s=+0($arg2):string'\n"
 		"  'r:myret do_work ret=$retval'\n"
 		"  'p libc.so.6:malloc size=$arg1:u64'\n"
 		"\n"
@@ -52,7 +53,8 @@ static void trace_usage(FILE *f)
 		"  -d SECONDS         stop after SECONDS (a started program is then terminated)\n"
 		"      --first-only   trace COMMAND's program only, not the programs it and\n"
 		"                     its children exec (its forks are traced either way)\n"
-		"      --no-optimize  keep every probe an int3 breakpoint (by default probes\n"
+		"      --no-optimize  keep every probe an " ARCH_TRAP_NAME
+		" breakpoint (by default probes\n"
 		"                     run from a jump into a detour where the code allows)\n"
 		"      --buffer-size N  ring size in KiB (default 4096); events that do not\n"
 		"                     fit are dropped and counted as lost, never waited for\n"

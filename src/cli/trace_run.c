@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "cli/trace.h"
@@ -118,7 +119,8 @@ static int report_refusals(struct trace *t)
 					   pk_event_str(&t->defs[i], t->defs[i].symbol));
 		else if (ev->error == -EOPNOTSUPP)
 			fprintf(stderr,
-				"  (%s: an int3 is there already, a debugger's breakpoint or "
+				"  (%s: a breakpoint (" ARCH_TRAP_NAME
+				") is there already, a debugger's or "
 				"a kernel uprobe's (bpftrace, perf probe): remove it, or probe the "
 				"next instruction)\n",
 				strerror(-ev->error));

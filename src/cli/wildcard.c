@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "cli/cli.h"
 #include "cli/trace.h"
 #include "events/events.h"
@@ -35,8 +36,8 @@ static int in_dir(const char *dir, size_t n, const char *name, char *out, size_t
 /* @name as a file: a path, the traced program (@exe), or a library in the loader's places. */
 static int find_object(const char *name, const char *exe, char *out, size_t size)
 {
-	static const char *const dirs[] = {"/lib/x86_64-linux-gnu",
-					   "/usr/lib/x86_64-linux-gnu",
+	static const char *const dirs[] = {"/lib/" ARCH_MULTIARCH,
+					   "/usr/lib/" ARCH_MULTIARCH,
 					   "/lib64",
 					   "/usr/lib64",
 					   "/lib",
@@ -123,7 +124,7 @@ int pk_cli_expand_wildcard(struct trace *t, const char *line, const struct pk_ev
 	if (err) {
 		fprintf(stderr,
 			"probekit trace: %s: cannot find %s to expand '%s' (%s): give its path, as "
-			"in 'p /usr/lib/x86_64-linux-gnu/%s:%s'\n",
+			"in 'p /usr/lib/" ARCH_MULTIARCH "/%s:%s'\n",
 			line, *obj ? obj : "the program", x.glob, strerror(-err),
 			*obj ? obj : "prog", x.glob);
 		return err;

@@ -132,7 +132,7 @@ static void show_site(struct pk_site *site, void *arg)
 		     (p->flags & PK_FLAG_DISABLED) ? "  [DISABLED]" : "",
 		     !site->armed      ? ""
 		     : site->optimized ? "  [OPTIMIZED]"
-		     : site->opt_why   ? "  [INT3: "
+		     : site->opt_why   ? "  [" ARCH_TRAP_LABEL ": "
 				       : "",
 		     site->armed && !site->optimized && site->opt_why ? site->opt_why : "",
 		     site->armed && !site->optimized && site->opt_why ? "]" : "");

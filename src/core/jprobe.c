@@ -55,7 +55,7 @@ static int jprobe_pre(struct pk_probe *p, struct pk_regs *regs)
 
 	if (!f)
 		goto missed;
-	if (f->tid == t->tid && f->skip == regs->ip) {
+	if (f->tid == t->tid && f->skip == arch_regs_ip(regs)) {
 		f->skip = 0;
 		return 0;
 	}

@@ -78,7 +78,7 @@ static void unpatch(const struct pk_site *s, uintptr_t addr, uint8_t *buf, size_
 
 	for (i = 0; i < len; i++)
 		if (s->addr + i >= addr && s->addr + i < addr + n)
-			buf[s->addr + i - addr] = s->arch.insn.bytes[i];
+			buf[s->addr + i - addr] = arch_orig_bytes(s)[i];
 }
 
 /*

@@ -218,12 +218,12 @@ static struct rp_pool *pool_create(struct pk_retprobe *rp, unsigned int n, unsig
 	return pool;
 }
 
-static int slot_holds_trampoline(unsigned long sp)
+static int slot_holds_trampoline(unsigned long frame)
 {
+	const unsigned long *slot = arch_rethook_slot(frame);
 	unsigned long v;
 
-	return pk_read_nofault(&v, (const void *)sp, sizeof(v)) == 0 &&
-	       v == arch_rethook_trampoline();
+	return slot && pk_read_nofault(&v, slot, sizeof(v)) == 0 && v == arch_rethook_trampoline();
 }
 
 /*
@@ -283,8 +283,8 @@ static void reclaim_stale(struct pk_thread *t, unsigned long limit)
 	while (*pp) {
 		struct pk_retprobe_instance *ri = *pp;
 
-		if (ri->pk_sp < limit ||
-		    (ri->pk_sp == limit && *(unsigned long *)limit != arch_rethook_trampoline())) {
+		if (ri->pk_sp < limit || (ri->pk_sp == limit && arch_rethook_slot(limit) &&
+					  *arch_rethook_slot(limit) != arch_rethook_trampoline())) {
 			*pp = ri->pk_next;
 			bury(t, ri);
 			pool_put(ri);
@@ -300,11 +300,11 @@ static int rp_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 	struct rp_pool *pool = rp->pk_priv.pool;
 	struct pk_thread *t = pk_thread_get();
 	struct pk_retprobe_instance *ri;
-	unsigned long *slot = (unsigned long *)regs->sp;
+	unsigned long *slot = arch_rethook_entry_slot(regs), frame = arch_rethook_frame(regs);
 
 	if (!t)
 		return 0;
-	reclaim_stale(t, regs->sp);
+	reclaim_stale(t, frame);
 	ri = cache_get(t, pool);
 	if (!ri) {
 		pk_inc(&rp->nmissed);
@@ -312,7 +312,7 @@ static int rp_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 	}
 	ri->rp = rp;
 	ri->ret_addr = (void *)*slot;
-	ri->pk_sp = regs->sp;
+	ri->pk_sp = frame;
 	if (rp->entry_handler && rp->entry_handler(ri, regs)) {
 		cache_put(t, ri);
 		return 0;
@@ -334,12 +334,11 @@ void pk_retprobe_commit(struct pk_thread *t, struct pk_regs *regs)
 	}
 	t->ri_pending = NULL;
 	for (ri = order; ri; ri = next) {
-		unsigned long *slot = (unsigned long *)ri->pk_sp;
+		unsigned long *slot = arch_rethook_slot(ri->pk_sp);
 
 		next = ri->pk_next;
-		/* A handler that overrode the return (fault injection) already left the function.
-		 */
-		if (regs->sp != ri->pk_sp) {
+		/* A handler that overrode the return (fault injection) has left the function. */
+		if (arch_rethook_frame(regs) != ri->pk_sp) {
 			cache_put(t, ri);
 			continue;
 		}
@@ -353,7 +352,7 @@ void pk_retprobe_commit(struct pk_thread *t, struct pk_regs *regs)
 int pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 {
 	struct pk_thread *t = pk_thread_get();
-	unsigned long sp0 = regs->sp, slot = regs->sp - 8;
+	unsigned long sp0 = arch_regs_sp(regs), slot = arch_rethook_frame_returned(regs);
 	struct pk_retprobe_instance **pp, *ri;
 	struct pk_retprobe *rp;
 
@@ -362,9 +361,9 @@ int pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 	for (pp = t ? &t->ri : NULL; pp && *pp && (*pp)->pk_sp != slot; pp = &(*pp)->pk_next)
 		;
 	if (!pp || !*pp) {
-		regs->ip = t ? exhume(t, slot) : 0;
+		arch_regs_set_ip(regs, t ? exhume(t, slot) : 0);
 		/* With no return address for this frame there is nothing sane to resume. */
-		if (!regs->ip)
+		if (!arch_regs_ip(regs))
 			__builtin_trap();
 		reclaim_stale(t, slot - 1);
 		pk_thread_exit(t);
@@ -372,7 +371,7 @@ int pk_rethook_dispatch(void *unused, struct pk_regs *regs)
 	}
 	ri = *pp;
 	*pp = ri->pk_next;
-	regs->ip = (unsigned long)ri->ret_addr;
+	arch_regs_set_ip(regs, (unsigned long)ri->ret_addr);
 	rp = __atomic_load_n(&((struct rp_pool *)ri->pk_pool)->rp, __ATOMIC_ACQUIRE);
 	if (rp && rp->handler && !t->depth) {
 		t->depth++;
@@ -482,7 +481,7 @@ static int unwind_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 
 		t->ri = ri->pk_next;
 		if (slot_holds_trampoline(ri->pk_sp)) {
-			*(unsigned long *)ri->pk_sp = (unsigned long)ri->ret_addr;
+			*arch_rethook_slot(ri->pk_sp) = (unsigned long)ri->ret_addr;
 			ri->pk_next = t->parked;
 			t->parked = ri;
 		} else {
@@ -516,10 +515,10 @@ static int begin_catch_pre_handler(struct pk_probe *p, struct pk_regs *regs)
 
 		t->parked = ri->pk_next;
 		/* Above the catching frame and untouched since we restored it: still live. */
-		if (ri->pk_sp > regs->sp &&
-		    pk_read_nofault(&v, (const void *)ri->pk_sp, sizeof(v)) == 0 &&
+		if (ri->pk_sp > arch_rethook_frame(regs) && arch_rethook_slot(ri->pk_sp) &&
+		    pk_read_nofault(&v, arch_rethook_slot(ri->pk_sp), sizeof(v)) == 0 &&
 		    v == (unsigned long)ri->ret_addr) {
-			*(unsigned long *)ri->pk_sp = arch_rethook_trampoline();
+			*arch_rethook_slot(ri->pk_sp) = arch_rethook_trampoline();
 			insert_by_sp(t, ri);
 		} else {
 			pool_put(ri);

@@ -132,7 +132,7 @@ static long do_action(const struct glibc_spawn_action *a)
 			return r < 0 ? r
 				     : sys6(SYS_fcntl, a->u.dup2.fd, F_SETFD, r & ~FD_CLOEXEC, 0);
 		}
-		r = sys6(SYS_dup2, a->u.dup2.fd, a->u.dup2.newfd, 0, 0);
+		r = sys6(SYS_dup3, a->u.dup2.fd, a->u.dup2.newfd, 0, 0);
 		return r < 0 ? r : 0;
 	case DO_OPEN:
 		sys6(SYS_close, a->u.open.fd, 0, 0, 0);
@@ -143,7 +143,7 @@ static long do_action(const struct glibc_spawn_action *a)
 		{
 			long fd = r;
 
-			r = sys6(SYS_dup2, fd, a->u.open.fd, 0, 0);
+			r = sys6(SYS_dup3, fd, a->u.open.fd, 0, 0);
 			sys6(SYS_close, fd, 0, 0, 0);
 		}
 		return r < 0 ? r : 0;
@@ -298,9 +298,13 @@ static int pk_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
  */
 static int redirect(struct pk_regs *r, uintptr_t to)
 {
-	if (!actions_known((const posix_spawn_file_actions_t *)r->dx))
+	unsigned long fa;
+
+	/* posix_spawn(pid, path, file_actions, ...) */
+	if (arch_regs_get_argument(r, 2, &fa) ||
+	    !actions_known((const posix_spawn_file_actions_t *)fa))
 		return 0;
-	r->ip = to;
+	arch_regs_set_ip(r, to);
 	return 1;
 }
 

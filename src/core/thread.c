@@ -250,10 +250,7 @@ static void atfork_child(void)
 
 int pk_tls_ool_offset(void)
 {
-	uintptr_t tp;
-
-	__asm__("mov %%fs:0, %0" : "=r"(tp));
-	return (int)((intptr_t)&pk_ool - (intptr_t)tp);
+	return (int)((intptr_t)&pk_ool - (intptr_t)arch_thread_pointer());
 }
 
 static int thread_init_done;

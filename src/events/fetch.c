@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 
+#include "arch/arch.h"
 #include "events/ev_int.h"
 
 #define PAGE	 4096ul
@@ -48,18 +49,9 @@ static int read_ulong(unsigned long addr, unsigned long *val)
 	return pk_read_nofault(val, (const void *)addr, sizeof(*val)) ? NO_VALUE : 0;
 }
 
-/* regs_get_kernel_argument(): SysV x86-64, arguments 7 and up above the return address. */
 static int arg_value(const struct pk_regs *regs, unsigned int n, unsigned long *val)
 {
-	switch (n) {
-	case 0: *val = regs->di; return 0;
-	case 1: *val = regs->si; return 0;
-	case 2: *val = regs->dx; return 0;
-	case 3: *val = regs->cx; return 0;
-	case 4: *val = regs->r8; return 0;
-	case 5: *val = regs->r9; return 0;
-	default: return read_ulong(regs->sp + 8ul * (n - 5), val);
-	}
+	return arch_regs_get_argument(regs, n, val) ? NO_VALUE : 0;
 }
 
 /* Stage 1: the value the rest works on. *@maxlen limits a string read there. */
@@ -77,9 +69,11 @@ static int load(struct fetch *f, const struct pk_fetch_op **pcode, unsigned long
 		if (code->size == 4)
 			*val &= 0xffffffffu;
 		break;
-	case PK_FOP_STACK: ret = read_ulong(f->regs->sp + 8ul * code->imm, val); break;
-	case PK_FOP_STACKP: *val = f->regs->sp; break;
-	case PK_FOP_RETVAL: *val = f->regs->ax; break;
+	case PK_FOP_STACK:
+		ret = read_ulong(arch_regs_sp(f->regs) + sizeof(long) * code->imm, val);
+		break;
+	case PK_FOP_STACKP: *val = arch_regs_sp(f->regs); break;
+	case PK_FOP_RETVAL: *val = arch_regs_return_value(f->regs); break;
 	case PK_FOP_IMM: *val = code->imm; break;
 	case PK_FOP_COMM:
 		/* As strscpy() of current->comm. */

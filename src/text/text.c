@@ -8,9 +8,10 @@
  * executable, and concurrent writers cannot undo each other's mprotect().
  * Where /proc is not mounted we fall back to mprotect().
  *
- * Slots live in 64 KiB chunks mapped within +-2 GiB of the code they serve,
- * so that the slot's rel32 jump back and any rewritten RIP-relative operand
- * reach. Chunks are never unmapped while the engine runs: a thread may be
+ * Slots live in 64 KiB chunks mapped within the arch's reach of the code
+ * they serve (ARCH_SLOT_REACH), so that the slot's jump back and any
+ * rewritten PC-relative operand reach.
+ * Chunks are never unmapped while the engine runs: a thread may be
  * preempted inside a slot. A freed slot (its site removed quiescently) is
  * still not reused at once: a thread that has just cleared its slot marker
  * has one instruction of the slot left to run, the jump back, and may be
@@ -34,7 +35,7 @@
 #define CHUNK_SIZE  (64 * 1024)
 #define CHUNK_SLOTS (CHUNK_SIZE / PK_SLOT_SIZE)
 #define MAX_CHUNKS  4096
-#define REACH	    0x7fff0000L /* a little under 2 GiB, leaving room for the chunk itself */
+#define REACH	    ARCH_SLOT_REACH
 
 struct chunk {
 	uintptr_t base;
@@ -68,7 +69,7 @@ static int grace_running;
 #define STUB_PAGES 8192
 #define STUB_HASH  16384
 #define STUB_SCAN  64 /* pages of a wide window tried, nearest first */
-#define USER_TOP   0x7ffffffff000UL
+#define USER_TOP   ARCH_USER_TOP
 #define MMAP_MIN   0x10000UL
 struct stub_page {
 	uintptr_t base;
@@ -633,10 +634,10 @@ static int map_chunk(uintptr_t near1, uintptr_t near2, int *err)
 	}
 	q.lo = mx > (uintptr_t)REACH ? mx - REACH : 0;
 	q.hi = mn + REACH - CHUNK_SIZE;
-	if (q.lo < 0x10000)
-		q.lo = 0x10000; /* below vm.mmap_min_addr */
-	if (q.hi > 0x7ffffffff000UL)
-		q.hi = 0x7ffffffff000UL;
+	if (q.lo < MMAP_MIN)
+		q.lo = MMAP_MIN; /* below vm.mmap_min_addr */
+	if (q.hi > USER_TOP)
+		q.hi = USER_TOP;
 	q.want = mn;
 	if (maps_walk(gap_cb, &q) < 0 || (consider_gap(&q, q.prev_end, q.hi), !q.best)) {
 		*err = -ERANGE;

@@ -19,7 +19,7 @@ __attribute__((noipa)) int own_function(int a)
 static int own_pre(struct pk_probe *p, struct pk_regs *regs)
 {
 	(void)p;
-	own_hits += regs->di == 20;
+	own_hits += pk_regs_get_argument(regs, 0) == 20;
 	return 0;
 }
 

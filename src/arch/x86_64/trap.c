@@ -616,6 +616,11 @@ int arch_disarm_probe(struct pk_site *site)
 	return pk_text_poke((void *)site->addr, site->arch.insn.bytes, 1);
 }
 
+const uint8_t *arch_orig_bytes(const struct pk_site *site)
+{
+	return site->arch.insn.bytes;
+}
+
 /*
  * The site struct itself is freed after a grace period: a thread that took
  * its jump may still read it, slot pointers included, so they stay as they are.

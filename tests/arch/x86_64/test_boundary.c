@@ -24,12 +24,12 @@
 #include "pk_test.h"
 #include "probekit.h"
 
-/* tests/asm/big_func.S */
+/* tests/arch/x86_64/asm/big_func.S */
 long t_big(long seed);
 extern const uint32_t t_big_off[];
 extern const uint8_t t_big_hits[];
 extern const uint32_t t_big_count;
-/* tests/asm/boundary_targets.S */
+/* tests/arch/x86_64/asm/boundary_targets.S */
 long t_rewrite(long a);
 extern char t_rewrite_nops[];
 extern char *const t_gap_code;

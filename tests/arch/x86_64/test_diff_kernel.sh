@@ -4,7 +4,7 @@
 # every event's fields must be equal; timestamps, CPUs, pids and the address
 # part aside. Skips (with a message, no PASS) where tracefs uprobes are missing.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 . tests/lib.sh
 grp=pkdiff$$
 inst=$TR/instances/probekit-diff-$$

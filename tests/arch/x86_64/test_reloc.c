@@ -5,7 +5,7 @@
  * branches on struct pk_regs. Every expected value is written out in the
  * tables (with the disassembly beside it) rather than computed by the same
  * arithmetic as the library; where that is impractical, the assembler's label
- * arithmetic (tests/asm/reloc_samples.S) or the CPU itself is the oracle.
+ * arithmetic (tests/arch/x86_64/asm/reloc_samples.S) or the CPU itself is the oracle.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -36,7 +36,7 @@
 _Static_assert(PK_INSN_RELOC == 0 && PK_INSN_JMP == 1 && PK_INSN_JCC == 2 && PK_INSN_LOOP == 3 &&
 		   PK_INSN_CALL == 4 && PK_INSN_JMP_IND == 5 && PK_INSN_CALL_IND == 6 &&
 		   PK_INSN_RET == 7,
-	       "tests/asm/reloc_samples.S numbers the kinds the same way");
+	       "tests/arch/x86_64/asm/reloc_samples.S numbers the kinds the same way");
 
 /* clang-format off */
 /* EFLAGS bits (Intel SDM vol. 1, 3.4.3). */
@@ -1828,7 +1828,7 @@ static void test_emulate_reloc_einval(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The CPU as the oracle (tests/asm/reloc_samples.S)                        */
+/* The CPU as the oracle (tests/arch/x86_64/asm/reloc_samples.S)                        */
 /* ------------------------------------------------------------------------ */
 
 extern unsigned long (*const reloc_hw_jcc[16])(unsigned long flags);
@@ -1947,7 +1947,7 @@ static void test_emulate_loop_hw(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The assembler as the oracle (tests/asm/reloc_samples.S)                  */
+/* The assembler as the oracle (tests/arch/x86_64/asm/reloc_samples.S)                  */
 /* ------------------------------------------------------------------------ */
 
 struct reloc_sample {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The compiler matrix: every instruction form gcc and clang emit must be
-# relocated or emulated. tests/corpus/corpus.c is built as a shared object by
-# each compiler at -O0..-O3 in each variant below, and tests/corpus/driver.c
+# relocated or emulated. tests/arch/x86_64/corpus/corpus.c is built as a shared object by
+# each compiler at -O0..-O3 in each variant below, and tests/arch/x86_64/corpus/driver.c
 # (linked against build/libprobekit.a) probes every instruction boundary of
 # every function in it at once and checks the checksum, the hit counts and
 # the code after unregistering (see driver.c). One extra run links the driver
@@ -13,7 +13,7 @@
 # check failed. Expects `make all` and `make all BUILD=build/asan SAN=1`.
 # PK_JOBS sets how many objects are built and probed at once (default: CPUs).
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../../.." || exit 1
 
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
@@ -63,7 +63,7 @@ build_driver() { # NAME LIBRARY OUTPUT [FLAGS...]
 		return 1
 	fi
 	# shellcheck disable=SC2086
-	if ! gcc $DRV_FLAGS "$@" -o "$out" tests/corpus/driver.c "$lib" $DRV_LIBS \
+	if ! gcc $DRV_FLAGS "$@" -o "$out" tests/arch/x86_64/corpus/driver.c "$lib" $DRV_LIBS \
 		>"$tmp/$name.build" 2>&1; then
 		fail "$name" "the driver does not build"
 		detail <"$tmp/$name.build"
@@ -78,7 +78,7 @@ run_combo() { # ID CC LEVEL VARIANT
 	t0=$(now)
 	# shellcheck disable=SC2046,SC2086
 	if ! "$cc" "$level" ${vflags[$v]} $(extra_flags "$cc" "$v") -shared -o "$tmp/$id.so" \
-		tests/corpus/corpus.c -lm >"$tmp/$id.out" 2>&1; then
+		tests/arch/x86_64/corpus/corpus.c -lm >"$tmp/$id.out" 2>&1; then
 		echo compile >"$tmp/$id.rc"
 		return
 	fi

@@ -6,7 +6,7 @@
 # plain messages of a kernel without kprobes. Skips (with a message, no PASS)
 # where tracefs is not writable.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 . tests/lib.sh
 G=pkhost$$
 uprobes_or_skip "kernel backend"

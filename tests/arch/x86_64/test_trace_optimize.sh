@@ -3,7 +3,7 @@
 # jump while it is traced, an int3 with --no-optimize (the agent turns
 # optimization off for the process), and the events are the same either way.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 . tests/lib.sh
 B=${BUILD:-build}
 PK=$(realpath "$B/probekit")
