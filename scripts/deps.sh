@@ -52,6 +52,7 @@ if [ "${ARCH:-$(uname -m)}" = aarch64 ] && [ "$(uname -m)" != aarch64 ]; then
 	dpkg --print-foreign-architectures | grep -qx arm64 || add_arch=arm64
 	[ -e /usr/lib/aarch64-linux-gnu/libelf.so ] || need+=(libelf-dev:arm64)
 	[ -e /usr/lib/aarch64-linux-gnu/libz.so ] || need+=(zlib1g-dev:arm64)
+	[ -e /usr/lib/aarch64-linux-gnu/libdw.so ] || need+=(libdw-dev:arm64)
 fi
 if [ "${PK_BENCH:-0}" = 1 ]; then
 	command -v bpftrace >/dev/null || need+=(bpftrace)

@@ -42,7 +42,7 @@ if grep -q '^hist_target ' "$tmp/prog"; then pass hist_program_output; else
 # sleep starts its bucket, so that a late wake-up has room: 1100 us in
 # 2^11 (1024-2048], 4500 in 2^13 (4096-8192], 17000 in 2^15.
 lat() {
-	"$PK" trace 'p:fin ht_sleep us=%di:s64' 'r:fout ht_sleep' \
+	"$PK" trace 'p:fin ht_sleep us=$arg1:s64' 'r:fout ht_sleep' \
 		--synthetic 'lat u64 lat_us; pid_t pid; s64 us' \
 		--trigger 'fin: hist:keys=common_pid:ts0=common_timestamp.usecs,req=us' \
 		--trigger 'fout: hist:keys=common_pid:lat=common_timestamp.usecs-$ts0:onmatch(probekit.fin).trace(lat,$lat,common_pid,$req)' \
@@ -88,7 +88,7 @@ else
 fi
 
 # 3. A synthetic event without trigger is printed as the kernel prints one.
-"$PK" trace 'p:fin ht_sleep us=%di:s64' 'r:fout ht_sleep' --synthetic 'wake s64 us' \
+"$PK" trace 'p:fin ht_sleep us=$arg1:s64' 'r:fout ht_sleep' --synthetic 'wake s64 us' \
 	--trigger 'fin: hist:keys=common_pid:u=us' \
 	--trigger 'fout: hist:keys=common_pid:onmatch(probekit.fin).trace(wake,$u)' \
 	-- "$HT" 7 9 >"$tmp/syn" 2>&1
@@ -100,7 +100,7 @@ fi
 
 # 4. Errors: the error_log's message, and the caret under the culprit.
 err_case() { # name trigger message caret-column
-	"$PK" trace 'p:alloc ht_alloc size=%di:u64' --trigger "$2" -- "$HT" >/dev/null 2>"$tmp/e"
+	"$PK" trace 'p:alloc ht_alloc size=$arg1:u64' --trigger "$2" -- "$HT" >/dev/null 2>"$tmp/e"
 	local rc=$? caret
 	caret=$(sed -n '3p' "$tmp/e")
 	if [ $rc = 2 ] && grep -qF "hist:probekit:alloc: error: $3" "$tmp/e" &&
@@ -118,7 +118,7 @@ err_case sort_field 'alloc: hist:keys=size:sort=kind' "Sort field must be a key 
 err_case no_synthetic 'alloc: hist:keys=size:onmatch(probekit.alloc).trace(nosuch,$x)' "Couldn't find synthetic event" 56
 
 # 5. SIGUSR1 prints the histograms so far, and the trace goes on.
-"$PK" trace 'p:loop tt_loop i=%di:s32' --trigger 'loop: hist:keys=common_pid' -- "$LOOP" -1 >"$tmp/usr1" 2>/dev/null &
+"$PK" trace 'p:loop tt_loop i=$arg1:s32' --trigger 'loop: hist:keys=common_pid' -- "$LOOP" -1 >"$tmp/usr1" 2>/dev/null &
 pid=$!
 sleep 1.5
 kill -USR1 $pid

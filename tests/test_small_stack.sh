@@ -13,7 +13,7 @@ for mode in "" --no-optimize; do
 	frame=7600
 	[ -n "$mode" ] && frame=4500
 	want=$("$S" 200 $frame)
-	"$PK" trace $mode -o "$tmp/o" 'p:w co_work a=%di:s64' 'r:wr co_work ret=$retval:s64' \
+	"$PK" trace $mode -o "$tmp/o" 'p:w co_work a=$arg1:s64' 'r:wr co_work ret=$retval:s64' \
 		'r:lr co_leaf ret=$retval:s64' -- "$S" 200 $frame >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc = 0 ] && [ "$(cat "$tmp/out")" = "$want" ] &&

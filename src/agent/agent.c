@@ -229,21 +229,21 @@ static void caller_name(char *scratch_buf, char *dst, uint64_t ret_ip)
 
 /*
  * The user stack as the kernel's userstacktrace takes it
- * (arch_stack_walk_user()): @ip, then the return address above each frame
- * pointer, from %rbp, while the frames go up the stack; frames returning
- * through the retprobe trampoline as the callers they stand for.
+ * (arch_stack_walk_user()): @ip, then the return address beside each frame
+ * pointer (arch_regs_fp()), while the frames go up the stack; frames
+ * returning through the retprobe trampoline as the callers they stand for.
  */
 static unsigned int user_stack(uint64_t *out, unsigned int max, uint64_t ip,
 			       const struct pk_regs *regs)
 {
-	uintptr_t fp = regs->bp, frame[2];
+	uintptr_t fp = arch_regs_fp(regs), frame[2];
 	unsigned int n = 0;
 
 	/* @out follows the fetched record: not aligned. */
 	if (max)
 		copy_record(&out[n++], &ip, sizeof(ip));
 	while (n < max && !pk_read_nofault(frame, (const void *)fp, sizeof(frame)) &&
-	       fp >= regs->sp && frame[1]) {
+	       fp >= arch_regs_sp(regs) && frame[1]) {
 		uint64_t ret = pk_retprobe_real_ret(fp + sizeof(uintptr_t), frame[1]);
 
 		copy_record(&out[n++], &ret, sizeof(ret));

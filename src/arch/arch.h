@@ -62,6 +62,16 @@ static inline void arch_regs_set_ip(struct pk_regs *regs, unsigned long ip);
 static inline unsigned long arch_regs_sp(const struct pk_regs *regs);
 
 /**
+ * arch_regs_fp() - the frame pointer in @regs (frame_pointer()).
+ * @regs: registers at a probe.
+ *
+ * Where frame pointers are kept, it addresses two words: the caller's
+ * frame pointer, then the return address (both x86-64's %rbp and arm64's
+ * x29 frames have that shape), which user stack walks follow.
+ */
+static inline unsigned long arch_regs_fp(const struct pk_regs *regs);
+
+/**
  * arch_regs_return_value() - the integer return value (regs_return_value()).
  * @regs: registers where a function has just returned.
  */
@@ -106,6 +116,16 @@ static inline int arch_regs_return_to_caller(struct pk_regs *regs);
  * Return: 0, or -EINVAL for a name the architecture does not have.
  */
 int arch_regs_query_register(const char *name, unsigned int *idx, unsigned int *width);
+
+/**
+ * arch_dwarf_reg_name() - the definition language's name of a DWARF register.
+ * @regno: a DWARF register number (DW_OP_reg*, DW_OP_breg*, DW_OP_regx).
+ *
+ * For turning debug information's locations into fetch arguments (perf
+ * probe's language): the name to write after '%'.
+ * Return: the name, or NULL for a register no fetch argument can read.
+ */
+const char *arch_dwarf_reg_name(unsigned int regno);
 
 /* Return-address hooking (return probes; arch_hooks.h, inline). */
 

@@ -27,7 +27,7 @@ static void probe_usage(FILE *f)
 		"  [[GROUP:]EVENT=]FUNC[@SRC][:RLN|+OFFS|%%return|;PTN] [ARG...]\n"
 		"  [[GROUP:]EVENT=]SRC:ALN [ARG...]     [[GROUP:]EVENT=]SRC;PTN [ARG...]\n"
 		"ARG is [NAME=]VAR[->MEMBER|.MEMBER|[N]...][:TYPE], $retval, $params, $vars,\n"
-		"or a fetch argument of kprobe_events (%%di, +8(%%si):u32, @+0x1234).\n"
+		"or a fetch argument of kprobe_events ($arg1, +8($arg2):u32, @+0x1234).\n"
 		"For example:\n"
 		"  probekit probe -x ./main 'callee a p->name:string' 'callee%%return $retval'\n"
 		"  probekit trace -x ./main --probe 'callee a' -- ./main    (the same, traced)\n"

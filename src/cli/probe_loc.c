@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "cli/probe_int.h"
 
 #define TEXT 256
@@ -28,9 +29,6 @@ struct val {
 	Dwarf_Die type;
 	int has_type;
 };
-
-static const char *const regs[] = {"%ax", "%dx", "%cx",	 "%bx",	 "%si",	 "%di",	 "%bp",	 "%sp",
-				   "%r8", "%r9", "%r10", "%r11", "%r12", "%r13", "%r14", "%r15"};
 
 /* The fetch expression of @v's value; -E2BIG if it does not fit @n. */
 static int render(const struct val *v, char *out, size_t n)
@@ -128,9 +126,11 @@ static void describe(const Dwarf_Op *ops, size_t n, char *out, size_t size)
 
 static int reg_name(unsigned int dwreg, char *out, size_t n)
 {
-	if (dwreg >= sizeof(regs) / sizeof(regs[0]))
+	const char *name = arch_dwarf_reg_name(dwreg);
+
+	if (!name)
 		return -EOPNOTSUPP;
-	snprintf(out, n, "%s", regs[dwreg]);
+	snprintf(out, n, "%%%s", name);
 	return 0;
 }
 

@@ -43,6 +43,11 @@ static inline unsigned long arch_regs_sp(const struct pk_regs *regs)
 	return regs->sp;
 }
 
+static inline unsigned long arch_regs_fp(const struct pk_regs *regs)
+{
+	return regs->regs[29];
+}
+
 static inline unsigned long arch_regs_return_value(const struct pk_regs *regs)
 {
 	return regs->regs[0];

@@ -43,3 +43,14 @@ int arch_regs_query_register(const char *name, unsigned int *idx, unsigned int *
 	*width = name[0] == 'x' ? 8 : 4;
 	return 0;
 }
+
+/* See arch.h: the AAPCS64's DWARF numbering, x0-x30 then sp. */
+const char *arch_dwarf_reg_name(unsigned int regno)
+{
+	static const char *const names[] = {"x0",  "x1",  "x2",	 "x3",	"x4",  "x5",  "x6",  "x7",
+					    "x8",  "x9",  "x10", "x11", "x12", "x13", "x14", "x15",
+					    "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23",
+					    "x24", "x25", "x26", "x27", "x28", "x29", "x30", "sp"};
+
+	return regno < sizeof(names) / sizeof(names[0]) ? names[regno] : NULL;
+}

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
@@ -153,4 +154,17 @@ static void rethook_trampoline(void)
 uintptr_t arch_rethook_trampoline(void)
 {
 	return (uintptr_t)rethook_trampoline;
+}
+
+/*
+ * Return handlers that may use FP/SIMD registers: arm64's return
+ * trampoline is not written yet (it traps), and when it is, it must save
+ * v0-v7 and v16-v31 for such a handler as x86-64's pk_vec_call does.
+ */
+long pk_vec_call(const void *fn, void *a, void *b)
+{
+	long (*f)(void *, void *);
+
+	memcpy(&f, &fn, sizeof(f));
+	return f(a, b);
 }

@@ -15,15 +15,10 @@ static inline uint64_t pk_arch_cycles(void)
 	return __builtin_ia32_rdtsc();
 }
 
-/**
- * pk_arch_cycles_usable() - whether pk_arch_cycles() is one steady clock
- * for every CPU of the machine.
- *
- * The kernel's clocksource is the judge: it runs on the TSC only once it
- * found the TSC invariant and synchronised across CPUs.
- *
- * Return: 1 if so, 0 if not (or it cannot tell).
+/*
+ * The kernel clocksource that vouches for the counter: it runs on it only
+ * once it found it steady and the same on every CPU.
  */
-int pk_arch_cycles_usable(void);
+#define ARCH_CYCLES_CLOCKSOURCE "tsc"
 
 #endif /* PK_ARCH_CLOCK_H */

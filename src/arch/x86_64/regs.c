@@ -84,3 +84,12 @@ int arch_regs_query_register(const char *name, unsigned int *idx, unsigned int *
 	}
 	return -EINVAL;
 }
+
+/* See arch.h: the psABI's DWARF numbering, 0-15 (16 is the return address). */
+const char *arch_dwarf_reg_name(unsigned int regno)
+{
+	static const char *const names[] = {"ax", "dx", "cx",  "bx",  "si",  "di",  "bp",  "sp",
+					    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
+
+	return regno < sizeof(names) / sizeof(names[0]) ? names[regno] : NULL;
+}
