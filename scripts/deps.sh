@@ -21,6 +21,8 @@ command -v python3 >/dev/null || need+=(python3)
 command -v make >/dev/null || need+=(make)
 command -v xargs >/dev/null || need+=(findutils)
 [ -x /usr/bin/rustc ] || need+=(rustc)
+# tests/test_go.sh builds Go programs, with and without cgo.
+command -v go >/dev/null || need+=(golang-go)
 command -v man >/dev/null || need+=(man-db)
 [ -e /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 # tests/test_coverage.c measures jump-optimization coverage on these libraries.

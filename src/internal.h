@@ -164,6 +164,16 @@ int pk_tls_ool_offset(void);
 extern pthread_mutex_t pk_lock;
 struct pk_site *pk_site_lookup(uintptr_t addr);
 int pk_read_orig(uintptr_t addr, uint8_t *buf, size_t n);
+/*
+ * core/exits.c: the exits of the function named @spec (or starting at @addr):
+ * their count, with the addresses in *@out (malloc'd) and the function in
+ * *@start; 0 when it has none, -ENOENT no such symbol, -EINVAL not a
+ * function's start or no size known, -EILSEQ, -EFAULT, -ENOMEM.
+ */
+int pk_func_exits(const char *spec, uintptr_t addr, uintptr_t *start, uintptr_t **out);
+/* core/golang.c: whether the executable is a Go program (see there for what changes). */
+extern int pk_go_program;
+int pk_is_go_program(void);
 struct pk_site *pk_site_bare(uintptr_t addr, int *err);
 void pk_site_bare_free(struct pk_site *s);
 int pk_register_locked(struct pk_probe *p);
@@ -270,6 +280,12 @@ int arch_code_boundary(const uint8_t *code, size_t size, size_t offset);
 int arch_prepare_probe(struct pk_site *site);
 /* Whether the instruction at @addr can be relocated or emulated: 0, -EOPNOTSUPP, -EILSEQ. */
 int arch_can_probe(uintptr_t addr);
+/*
+ * Where a function leaves (its ret instructions and tail jumps), in @size
+ * bytes of its code from @start: the count, their offsets in @offs (up to
+ * @max of them), or -EILSEQ when the code does not decode from its start.
+ */
+int arch_func_exits(const uint8_t *code, size_t size, uintptr_t start, size_t *offs, size_t max);
 int arch_arm_probe(struct pk_site *site);
 int arch_disarm_probe(struct pk_site *site);
 void arch_remove_probe(struct pk_site *site);

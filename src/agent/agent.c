@@ -35,9 +35,17 @@
 /* The largest record the agent builds: header, fixed fields and strings. */
 #define SCRATCH_SIZE (sizeof(struct pk_trace_hdr) + PK_EV_MAX_EVENT_SIZE + 2 * PK_EV_MAX_STRING)
 
+struct exit_probe {
+	struct pk_probe kp;
+	struct agent_event *e;
+};
+
 struct agent_event {
 	struct pk_probe kp;
 	struct pk_retprobe rp;
+	/* A return probe at the function's exits (PK_EVF_RET_INSN): one probe on each. */
+	struct exit_probe *exits;
+	unsigned int nexits;
 	struct pk_event_def *def;
 	/* This process's state: the control block's, or own in a program exec'd later. */
 	struct pk_agent_event *st;
@@ -268,6 +276,52 @@ static int on_return(struct pk_retprobe_instance *ri, struct pk_regs *regs)
 	return 0;
 }
 
+/* At a ret (or a tail jump) the return address is the word at the stack pointer. */
+static int on_exit_insn(struct pk_probe *p, struct pk_regs *regs)
+{
+	struct exit_probe *x = pk_container_of(p, struct exit_probe, kp);
+	unsigned long ret = 0;
+
+	pk_read_nofault(&ret, (const void *)regs->sp, sizeof(ret));
+	emit(x->e, regs, 1, NULL, x->e->st->addr, ret);
+	return 0;
+}
+
+static int arm_exits(struct agent_event *e, const char *symbol, void *addr)
+{
+	struct pk_probe **ps;
+	uintptr_t start, *at;
+	int n, i, err;
+
+	/* No entry probe saves them: $argN of a return probe needs the swap. */
+	if (e->def->nentry)
+		return -EOPNOTSUPP;
+	n = pk_func_exits(symbol, (uintptr_t)addr, &start, &at);
+	if (n <= 0)
+		return n ? n : -ENOENT;
+	e->exits = calloc((size_t)n, sizeof(*e->exits));
+	ps = calloc((size_t)n, sizeof(*ps));
+	err = e->exits && ps ? 0 : -ENOMEM;
+	for (i = 0; !err && i < n; i++) {
+		e->exits[i].kp.addr = (void *)at[i];
+		e->exits[i].kp.pre_handler = on_exit_insn;
+		e->exits[i].e = e;
+		ps[i] = &e->exits[i].kp;
+	}
+	e->st->addr = start;
+	if (!err)
+		err = pk_register_probes(ps, n);
+	free(ps);
+	free(at);
+	if (err) {
+		free(e->exits);
+		e->exits = NULL;
+		return err;
+	}
+	e->nexits = (unsigned int)n;
+	return 0;
+}
+
 static int lookup(void *ctx, const char *name, unsigned long *addr)
 {
 	void *a = pk_lookup_name(name);
@@ -394,7 +448,10 @@ static int arm(struct agent_event *e)
 	pk_vec_trust((const void *)on_entry);
 	pk_vec_trust((const void *)on_ret_entry);
 	pk_vec_trust((const void *)on_return);
-	if (e->def->flags & PK_EVF_RETURN) {
+	pk_vec_trust((const void *)on_exit_insn);
+	if (e->def->flags & PK_EVF_RET_INSN) {
+		err = arm_exits(e, symbol, addr);
+	} else if (e->def->flags & PK_EVF_RETURN) {
 		e->rp.kp.symbol_name = symbol;
 		e->rp.kp.addr = addr;
 		e->rp.kp.offset = symbol ? (unsigned int)e->def->offset : 0;
@@ -456,7 +513,26 @@ static void set_result(struct agent_event *e, int err)
 
 static void disarm(struct agent_event *e)
 {
-	if (e->def->flags & PK_EVF_RETURN) {
+	unsigned int i;
+
+	if (e->exits) {
+		struct pk_probe **ps = calloc(e->nexits, sizeof(*ps));
+
+		for (i = 0; i < e->nexits; i++) {
+			__atomic_fetch_add(&e->shared->missed, e->exits[i].kp.nmissed,
+					   __ATOMIC_RELAXED);
+			if (ps)
+				ps[i] = &e->exits[i].kp;
+			else
+				pk_unregister_probe(&e->exits[i].kp);
+		}
+		if (ps)
+			pk_unregister_probes(ps, (int)e->nexits);
+		free(ps);
+		free(e->exits);
+		e->exits = NULL;
+		e->nexits = 0;
+	} else if (e->def->flags & PK_EVF_RETURN) {
 		__atomic_fetch_add(&e->shared->missed, e->rp.nmissed + e->rp.kp.nmissed,
 				   __ATOMIC_RELAXED);
 		pk_unregister_retprobe(&e->rp);

@@ -47,6 +47,9 @@ static void trace_usage(FILE *f)
 		"                     its children exec (its forks are traced either way)\n"
 		"      --no-optimize  keep every probe an int3 breakpoint (by default probes\n"
 		"                     run from a jump into a detour where the code allows)\n"
+		"      --ret-insn     take return probes ('r:') at the function's ret\n"
+		"                     instructions and tail jumps instead of swapping the\n"
+		"                     return address (Go programs: always; CET shadow stacks)\n"
 		"      --buffer-size N  ring size in KiB (default 4096); events that do not\n"
 		"                     fit are dropped and counted as lost, never waited for\n"
 		"      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
@@ -326,13 +329,10 @@ static void print_profile(struct trace *t)
 static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 {
 	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'F'},
-	    {"buffer-size", required_argument, NULL, 'B'},
-	    {"filter", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"first-only", no_argument, NULL, '1'},
-	    {"no-optimize", no_argument, NULL, 'O'},
-	    {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'F'}, {"buffer-size", required_argument, NULL, 'B'},
+	    {"filter", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+	    {"first-only", no_argument, NULL, '1'},   {"no-optimize", no_argument, NULL, 'O'},
+	    {"ret-insn", no_argument, NULL, 'R'},     {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c, err;
@@ -352,6 +352,7 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 		case 'o': t->o.out = optarg; break;
 		case '1': t->o.first_only = 1; break;
 		case 'O': t->o.no_optimize = 1; break;
+		case 'R': t->o.ret_insn = 1; break;
 		case 'p':
 			t->o.pid = (pid_t)strtol(optarg, &end, 10);
 			if (*end || t->o.pid <= 0) {
@@ -443,6 +444,48 @@ static int expand_wildcards(struct trace *t, char **cmd)
 	return ret;
 }
 
+/*
+ * A Go program: its return probes are taken at the exits (the runtime
+ * copies goroutine stacks and checks every return address on them), and
+ * one whose runtime starts its threads itself cannot host the agent.
+ */
+static int check_go(struct trace *t, char **cmd)
+{
+	char exe[PATH_MAX], full[PATH_MAX];
+	unsigned int i;
+	int go;
+
+	program_file(t, cmd, exe, sizeof(exe));
+	go = exe[0] ? pk_elf_go(exe) : 0;
+	if (go == PK_GO_OWN_THREADS) {
+		fprintf(stderr,
+			"probekit trace: %s is a Go program without cgo: the Go runtime starts "
+			"its threads itself, with a thread pointer of its own, where the agent's "
+			"per-thread state cannot live. Build it with cgo (a package that imports "
+			"\"C\", with CGO_ENABLED=1), or trace it with the kernel's uprobes: "
+			"probekit trace --kernel 'p %s:main.main' -- ...\n",
+			exe, realpath(exe, full) ? full : exe);
+		return -ENOEXEC;
+	}
+	if (go)
+		t->o.ret_insn = 1;
+	for (i = 0; t->o.ret_insn && i < t->ndefs; i++) {
+		if (!(t->defs[i].flags & PK_EVF_RETURN))
+			continue;
+		if (t->defs[i].nentry) {
+			fprintf(stderr,
+				"probekit trace: %s/%s: $argN of a return probe is saved at the "
+				"entry, which return probes at the ret instructions (%s) do "
+				"without: fetch the arguments in a 'p' event\n",
+				t->defs[i].group, t->defs[i].event,
+				go ? "a Go program's" : "--ret-insn");
+			return -EINVAL;
+		}
+		t->defs[i].flags |= PK_EVF_RET_INSN;
+	}
+	return 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace t;
@@ -476,6 +519,8 @@ int cmd_trace(int argc, char **argv)
 		if (add_filter(&t, t.filter_args[i]))
 			return 2;
 	if (cmd && pk_check_preloadable(cmd[0]))
+		return 2;
+	if (check_go(&t, cmd))
 		return 2;
 	t.out = t.o.out ? fopen(t.o.out, "we") : stdout;
 	if (!t.out) {

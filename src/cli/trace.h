@@ -24,6 +24,7 @@ struct trace_opts {
 	pid_t pid;	 /* -p: attach to this process instead of starting one */
 	int first_only;	 /* programs the command execs are not traced */
 	int no_optimize; /* probes stay int3 */
+	int ret_insn;	 /* return probes at the functions' exits, no return-address swap */
 };
 
 struct trace {

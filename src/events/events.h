@@ -267,6 +267,7 @@ enum pk_ev_form {
 #define PK_EVF_USER	 0x04 /* kernel uprobe rules apply (PATH:OFFSET) */
 #define PK_EVF_FILE	 0x08 /* the probe point names a file: @+OFFS allowed */
 #define PK_EVF_GENERATED 0x10 /* the event name was made up, as the kernel does */
+#define PK_EVF_RET_INSN	 0x20 /* a return probe taken at the function's ret instructions */
 
 struct pk_event_def {
 	uint32_t magic;	    /* PK_EV_MAGIC */

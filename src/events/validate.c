@@ -14,7 +14,9 @@
 
 #include "events/ev_int.h"
 
-#define KNOWN_FLAGS (PK_EVF_RETURN | PK_EVF_FENTRY | PK_EVF_USER | PK_EVF_FILE | PK_EVF_GENERATED)
+#define KNOWN_FLAGS                                                                                \
+	(PK_EVF_RETURN | PK_EVF_FENTRY | PK_EVF_USER | PK_EVF_FILE | PK_EVF_GENERATED |            \
+	 PK_EVF_RET_INSN)
 
 static bool pool_ok(const struct pk_event_def *def, unsigned int off)
 {
@@ -185,7 +187,8 @@ int pk_event_validate(const struct pk_event_def *def, size_t size)
 	}
 	if ((def->kind != 'p' && def->kind != 'r') || (def->flags & ~KNOWN_FLAGS) ||
 	    !(def->kind == 'r') != !(def->flags & PK_EVF_RETURN) ||
-	    ((def->flags & PK_EVF_FENTRY) && (def->flags & PK_EVF_RETURN)))
+	    ((def->flags & PK_EVF_FENTRY) && (def->flags & PK_EVF_RETURN)) ||
+	    ((def->flags & PK_EVF_RET_INSN) && !(def->flags & PK_EVF_RETURN)))
 		return -EINVAL;
 	switch (def->form) {
 	case PK_EV_FORM_SYMBOL:
