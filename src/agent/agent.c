@@ -41,8 +41,10 @@ struct exit_probe {
 };
 
 struct agent_event {
-	struct pk_probe kp;
-	struct pk_retprobe rp;
+	union { /* one or the other: thousands of events cost memory in the program */
+		struct pk_probe kp;
+		struct pk_retprobe rp; /* PK_EVF_RETURN */
+	};
 	/* A return probe at the function's exits (PK_EVF_RET_INSN): one probe on each. */
 	struct exit_probe *exits;
 	unsigned int nexits;
@@ -55,7 +57,7 @@ struct agent_event {
 	struct agent_session *s;
 	unsigned int id;
 	unsigned long file_base;
-	char spec[PK_EV_NAME_SIZE * 4];
+	char *spec; /* "object:symbol", as the engine takes it */
 };
 
 struct agent_session {
@@ -414,10 +416,12 @@ static int probe_point(struct agent_event *e, const char **symbol, void **addr)
 	case PK_EV_FORM_FILE_SYMBOL:
 		/* A path names its object by file name, as the engine matches it. */
 		base = base ? base + 1 : obj;
-		if (*base)
-			snprintf(e->spec, sizeof(e->spec), "%s:%s", base, sym);
-		else
-			snprintf(e->spec, sizeof(e->spec), "%s", sym);
+		/* Armed again after a dlclose: the old one went with its probe. */
+		free(e->spec);
+		if (asprintf(&e->spec, "%s%s%s", base, *base ? ":" : "", sym) < 0) {
+			e->spec = NULL;
+			return -ENOMEM;
+		}
 		*symbol = e->spec;
 		return 0;
 	case PK_EV_FORM_ADDR: *addr = (void *)(uintptr_t)d->addr; return 0;
@@ -708,8 +712,7 @@ static int map_ctl(struct agent_session *s, int cfd)
 	if (ctl->magic != PK_AGENT_MAGIC || ctl->version != PK_AGENT_VERSION ||
 	    ctl->def_size != sizeof(struct pk_event_def) || ctl->nevents > PK_AGENT_MAX_EVENTS ||
 	    ctl->defs_offset < sizeof(*ctl) + (uint64_t)ctl->nevents * sizeof(ctl->ev[0]) ||
-	    ctl->defs_offset > s->ctl_size ||
-	    (s->ctl_size - ctl->defs_offset) / sizeof(struct pk_event_def) < ctl->nevents)
+	    ctl->defs_offset > s->ctl_size)
 		return -EBADMSG;
 	return 0;
 }
@@ -718,8 +721,10 @@ static void session_free(struct agent_session *s)
 {
 	unsigned int i;
 
-	for (i = 0; s->events && i < s->nevents; i++)
+	for (i = 0; s->events && i < s->nevents; i++) {
 		free(s->events[i].def);
+		free(s->events[i].spec);
+	}
 	free(s->events);
 	s->events = NULL;
 	s->nevents = 0;
@@ -778,6 +783,7 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 		pk_set_optimization(0);
 	for (i = s->nevents; s->events && i-- > 0;) {
 		struct agent_event *e = &s->events[i];
+		uint64_t off, size;
 		int err;
 
 		e->id = i;
@@ -785,13 +791,17 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 		e->shared = &ctl->ev[i];
 		e->st = follower ? &e->own : e->shared;
 		/* Our own copy: the CLI could rewrite the shared one after we checked it. */
-		e->def = malloc(sizeof(*e->def));
+		off = __atomic_load_n(&ctl->ev[i].def_offset, __ATOMIC_RELAXED);
+		size = __atomic_load_n(&ctl->ev[i].def_size, __ATOMIC_RELAXED);
+		e->def = off >= ctl->defs_offset && off <= s->ctl_size &&
+				 size <= s->ctl_size - off && size <= sizeof(*e->def)
+			     ? malloc(size)
+			     : NULL;
 		if (!e->def) {
-			err = -ENOMEM;
+			err = size > sizeof(*e->def) || off > s->ctl_size ? -EBADMSG : -ENOMEM;
 		} else {
-			memcpy(e->def, (char *)ctl + ctl->defs_offset + (size_t)i * sizeof(*e->def),
-			       sizeof(*e->def));
-			err = pk_event_validate(e->def, sizeof(*e->def));
+			memcpy(e->def, (char *)ctl + off, size);
+			err = pk_event_validate(e->def, size);
 			if (!err)
 				err = arm(e);
 		}

@@ -69,7 +69,7 @@ static void trace_usage(FILE *f)
 static int grow(struct trace *t)
 {
 	unsigned int cap = t->cap ? 2 * t->cap : 64;
-	struct pk_event_def *defs = realloc(t->defs, cap * sizeof(*defs));
+	struct pk_event_def **defs = realloc(t->defs, cap * sizeof(*defs));
 	char **lines = defs ? realloc(t->lines, cap * sizeof(*lines)) : NULL;
 	struct pk_filter **filters = lines ? realloc(t->filters, cap * sizeof(*filters)) : NULL;
 	unsigned long long *filtered =
@@ -96,6 +96,7 @@ static int add_def(struct trace *t, const char *line)
 	struct pk_event_def *d;
 	char report[PK_EV_MAX_LINE * 2 + 256];
 	unsigned int i;
+	size_t len;
 
 	if (t->ndefs == PK_AGENT_MAX_EVENTS) {
 		fprintf(stderr,
@@ -106,7 +107,9 @@ static int add_def(struct trace *t, const char *line)
 	}
 	if (t->ndefs == t->cap && grow(t))
 		return -ENOMEM;
-	d = &t->defs[t->ndefs];
+	if (!t->scratch && !(t->scratch = malloc(sizeof(*t->scratch))))
+		return -ENOMEM;
+	d = t->scratch;
 	if (pk_event_parse(d, line, &err)) {
 		pk_event_error_print(&err, report, sizeof(report));
 		fputs(report, stderr);
@@ -126,8 +129,9 @@ static int add_def(struct trace *t, const char *line)
 
 		/* Deletes an event defined earlier in the same list, as in kprobe_events. */
 		for (i = 0; i < t->ndefs; i++) {
-			if (pk_cli_deletes(d->group, d->event, t->defs[i].group,
-					   t->defs[i].event)) {
+			if (pk_cli_deletes(d->group, d->event, t->defs[i]->group,
+					   t->defs[i]->event)) {
+				free(t->defs[i]);
 				memmove(&t->defs[i], &t->defs[i + 1],
 					(t->ndefs - i - 1) * sizeof(*t->defs));
 				free(t->lines[i]);
@@ -140,14 +144,23 @@ static int add_def(struct trace *t, const char *line)
 		return t->ndefs < before ? 0 : pk_cli_no_such_event(line);
 	}
 	for (i = 0; i < t->ndefs; i++) {
-		if (!strcmp(t->defs[i].group, d->group) && !strcmp(t->defs[i].event, d->event)) {
+		if (!strcmp(t->defs[i]->group, d->group) && !strcmp(t->defs[i]->event, d->event)) {
 			pk_event_error_set(&err, line, PK_EVERR_EVENT_EXIST, 0, 2);
 			pk_event_error_print(&err, report, sizeof(report));
 			fputs(report, stderr);
 			return -EEXIST;
 		}
 	}
+	/* Kept packed: a few hundred bytes instead of the parser's 55 KiB. */
+	len = pk_event_pack(d);
+	t->defs[t->ndefs] = malloc(len);
 	t->lines[t->ndefs] = strdup(line);
+	if (!t->defs[t->ndefs] || !t->lines[t->ndefs]) {
+		free(t->defs[t->ndefs]);
+		free(t->lines[t->ndefs]);
+		return -ENOMEM;
+	}
+	memcpy(t->defs[t->ndefs], d, len);
 	t->ndefs++;
 	return 0;
 }
@@ -171,13 +184,13 @@ static int add_filter(struct trace *t, const char *arg)
 	for (i = 0; i < t->ndefs; i++) {
 		char full[2 * PK_EV_NAME_SIZE + 2];
 
-		snprintf(full, sizeof(full), "%s/%s", t->defs[i].group, t->defs[i].event);
-		if (strcmp(name, t->defs[i].event) && strcmp(name, full))
+		snprintf(full, sizeof(full), "%s/%s", t->defs[i]->group, t->defs[i]->event);
+		if (strcmp(name, t->defs[i]->event) && strcmp(name, full))
 			continue;
 		found = 1;
 		pk_filter_free(t->filters[i]);
 		t->filters[i] = NULL;
-		if (pk_filter_compile(&t->defs[i], expr, &t->filters[i], &pos, &msg)) {
+		if (pk_filter_compile(t->defs[i], expr, &t->filters[i], &pos, &msg)) {
 			fprintf(stderr, "probekit trace: filter error: %s\n  Filter: %s\n  %*s^\n",
 				msg, expr, pos + 8, "");
 			return -EINVAL;
@@ -204,8 +217,12 @@ static int make_ctl(struct trace *t)
 {
 	size_t defs_off =
 	    (sizeof(*t->ctl) + t->ndefs * sizeof(t->ctl->ev[0]) + 4095) & ~(size_t)4095;
+	size_t at = defs_off;
+	unsigned int i;
 
-	t->ctl_size = defs_off + (size_t)t->ndefs * sizeof(struct pk_event_def);
+	for (i = 0; i < t->ndefs; i++)
+		at += (pk_event_size(t->defs[i]) + 7) & ~(size_t)7;
+	t->ctl_size = at;
 	t->ctl_fd = memfd_create("probekit-ctl", MFD_CLOEXEC);
 	if (t->ctl_fd < 0 || ftruncate(t->ctl_fd, (off_t)t->ctl_size))
 		return -errno;
@@ -218,7 +235,12 @@ static int make_ctl(struct trace *t)
 	t->ctl->def_size = sizeof(struct pk_event_def);
 	t->ctl->flags = t->o.no_optimize ? PK_CTL_NO_OPTIMIZE : 0;
 	t->ctl->defs_offset = defs_off;
-	memcpy((char *)t->ctl + defs_off, t->defs, (size_t)t->ndefs * sizeof(*t->defs));
+	for (i = 0, at = defs_off; i < t->ndefs; i++) {
+		t->ctl->ev[i].def_offset = at;
+		t->ctl->ev[i].def_size = pk_event_size(t->defs[i]);
+		memcpy((char *)t->ctl + at, t->defs[i], t->ctl->ev[i].def_size);
+		at += (t->ctl->ev[i].def_size + 7) & ~(size_t)7;
+	}
 	return 0;
 }
 
@@ -247,7 +269,7 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	/* The record is in memory the traced program can write: check before use. */
 	if (id >= t->ndefs || len < sizeof(*h))
 		return 0;
-	d = &t->defs[id];
+	d = t->defs[id];
 	rec = (const char *)data + sizeof(*h);
 	rlen = len - sizeof(*h);
 	memcpy(comm, h->comm, 16);
@@ -319,7 +341,7 @@ static void print_profile(struct trace *t)
 	for (i = 0; i < t->ndefs; i++) {
 		char name[2 * PK_EV_NAME_SIZE + 2];
 
-		snprintf(name, sizeof(name), "%s/%s", t->defs[i].group, t->defs[i].event);
+		snprintf(name, sizeof(name), "%s/%s", t->defs[i]->group, t->defs[i]->event);
 		pk_out_profile_row(stderr, name, (long long)t->ctl->ev[i].hits,
 				   (long long)t->ctl->ev[i].missed,
 				   (long long)pk_ring_lost(&t->ring, i), (long long)t->filtered[i]);
@@ -470,18 +492,18 @@ static int check_go(struct trace *t, char **cmd)
 	if (go)
 		t->o.ret_insn = 1;
 	for (i = 0; t->o.ret_insn && i < t->ndefs; i++) {
-		if (!(t->defs[i].flags & PK_EVF_RETURN))
+		if (!(t->defs[i]->flags & PK_EVF_RETURN))
 			continue;
-		if (t->defs[i].nentry) {
+		if (t->defs[i]->nentry) {
 			fprintf(stderr,
 				"probekit trace: %s/%s: $argN of a return probe is saved at the "
 				"entry, which return probes at the ret instructions (%s) do "
 				"without: fetch the arguments in a 'p' event\n",
-				t->defs[i].group, t->defs[i].event,
+				t->defs[i]->group, t->defs[i]->event,
 				go ? "a Go program's" : "--ret-insn");
 			return -EINVAL;
 		}
-		t->defs[i].flags |= PK_EVF_RET_INSN;
+		t->defs[i]->flags |= PK_EVF_RET_INSN;
 	}
 	return 0;
 }
@@ -553,8 +575,8 @@ int cmd_trace(int argc, char **argv)
 	for (i = 0; i < (int)t.ndefs; i++)
 		if (t.ctl->ev[i].state == PK_AGENT_DEFERRED && !t.ctl->ev[i].hits)
 			fprintf(stderr, "probekit trace: %s/%s never fired: no process loaded %s\n",
-				t.defs[i].group, t.defs[i].event,
-				pk_event_str(&t.defs[i], t.defs[i].object));
+				t.defs[i]->group, t.defs[i]->event,
+				pk_event_str(t.defs[i], t.defs[i]->object));
 	if (t.out != stdout)
 		fclose(t.out);
 	if (t.o.pid) {

@@ -30,7 +30,8 @@ struct trace_opts {
 struct trace {
 	struct trace_opts o;
 	FILE *out;
-	struct pk_event_def *defs;
+	struct pk_event_def **defs;   /* packed, each its own size (pk_event_pack()) */
+	struct pk_event_def *scratch; /* where a line is parsed: room for everything it may hold */
 	char **lines;
 	struct pk_filter **filters; /* per event, NULL: everything passes */
 	const char **filter_args;
