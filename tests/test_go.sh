@@ -31,6 +31,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"time"
 	"unsafe"
 )
 
@@ -58,6 +59,9 @@ var cgoCheck = func(x int) int { return 2 * x }
 func main() {
 	n, _ := strconv.Atoi(os.Args[1])
 	s, moved := 0, 0
+	for t := time.Now(); len(os.Args) > 2 && time.Since(t) < 2*time.Second; {
+		s += add(1, 2) // for a look at the probed bytes while it runs
+	}
 	if cgoCheck(21) != 42 {
 		panic("cgo")
 	}
@@ -141,12 +145,36 @@ fi
 "$PK" trace 'r:ra main.add ret=$retval:s64' -- ./gocgo 0 >/dev/null 2>err.txt
 [ $? = 0 ] && pass go_return_probe_needs_no_flag || fail go_return_probe_needs_no_flag "$(cat err.txt)"
 
+# Probes are int3s (their frames on the signal stack), not jumps to detours,
+# also where the code has room for a jump (main.deep: cmp rsp, 16(r14); jbe).
+"$PK" trace 'p:a main.add' 'p:d main.deep' -o /dev/null -- ./gocgo 0 spin >/dev/null 2>err.txt &
+tp=$!
+addr=$((16#$(nm gocgo | awk '$3 == "main.deep" {print $1}')))
+first=$(od -An -tx1 -N1 -j$(($(file_offset gocgo main.deep))) gocgo | tr -d ' ')
+byte=""
+for i in $(seq 100); do
+	gp=$(pgrep -P $tp -x gocgo)
+	[ -n "$gp" ] && byte=$(dd if=/proc/$gp/mem bs=1 skip=$addr count=1 2>/dev/null | od -An -tx1 | tr -d ' ')
+	[ -n "$byte" ] && [ "$byte" != "$first" ] && break
+	sleep 0.02
+done
+wait $tp
+[ "$byte" = cc ] && [ "$(hits a)" -gt 1000 ] && pass go_probe_is_int3 ||
+	fail go_probe_is_int3 "main.deep starts with $byte (was $first), $(hits a) hits of main.add"
+
 # Without cgo: the runtime's threads have no C thread pointer: refused, and the program never ran.
 "$PK" trace 'p:a main.add' -- ./gonocgo 3 >prog.txt 2>err.txt
 rc=$?
 if [ $rc = 2 ] && [ ! -s prog.txt ] && grep -q 'is a Go program without cgo' err.txt &&
 	grep -q -- "--kernel 'p $tmp/gonocgo:main.main'" err.txt; then pass go_nocgo_refused_with_the_way_out
 else fail go_nocgo_refused_with_the_way_out "rc=$rc: $(cat err.txt prog.txt)"; fi
+# One exec'd by a traced program runs untraced, not killed by the first hit.
+"$PK" trace 'p:a gonocgo:main.add' 'p:b gocgo:main.add' -o trace.txt -- \
+	bash -c './gonocgo 5; echo "nocgo $?"; ./gocgo 5' >prog.txt 2>err.txt
+rc=$?
+if [ $rc = 0 ] && [ "$(cat prog.txt)" = "$(./gonocgo 5; echo "nocgo 0"; ./gocgo 5)" ] &&
+	[ "$(hits a)" = 0 ] && [ "$(hits b)" = 6 ]; then pass go_nocgo_execd_runs_untraced
+else fail go_nocgo_execd_runs_untraced "rc=$rc: $(cat prog.txt; grep -v '^#' err.txt | head -4)"; fi
 if [ -w /sys/kernel/tracing/uprobe_events ]; then
 	./gonocgo $N >plain.txt
 	"$PK" trace --kernel "p:a $tmp/gonocgo:main.add a=%ax:s64 b=%bx:s64" -o trace.txt \

@@ -773,6 +773,19 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 		goto out;
 	}
 	close(rfd);
+	/*
+	 * A Go program without cgo (exec'd by a traced one: the tracer refuses
+	 * to start or attach to one) gives its threads a thread pointer of the
+	 * Go runtime's, where ours cannot live: it runs untraced.
+	 */
+	if (pk_is_go_program() && pk_elf_go("/proc/self/exe") == PK_GO_OWN_THREADS) {
+		for (i = 0; !follower && i < s->nevents; i++) {
+			ctl->ev[i].state = PK_AGENT_FAILED;
+			ctl->ev[i].error = -ENOEXEC;
+		}
+		s->nevents = 0;
+		goto out;
+	}
 	s->events = calloc(s->nevents ? s->nevents : 1, sizeof(*s->events));
 	/*
 	 * Newest definition first: the kernel runs the uprobe events on one

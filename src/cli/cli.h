@@ -57,15 +57,5 @@ void pk_agent_path(char *buf, size_t size);
 int pk_elf_has_interp(const char *path);
 /* 0 if the agent can be preloaded into @cmd, else says why on stderr and returns -errno. */
 int pk_check_preloadable(const char *cmd);
-/*
- * Whether the ELF file at @path is a Go program: 0 (not one, or unreadable),
- * PK_GO_CGO (its threads are the C library's: runtime/cgo starts them) or
- * PK_GO_OWN_THREADS (the Go runtime starts its threads itself and points
- * their thread register at its own block, where the agent's thread-local
- * state cannot live).
- */
-#define PK_GO_CGO	  1
-#define PK_GO_OWN_THREADS 2
-int pk_elf_go(const char *path);
 
 #endif

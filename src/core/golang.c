@@ -17,7 +17,8 @@
 
 int pk_go_program = -1;
 
-/* The Go linker's build-id note, in every Go executable: owner "Go", type 4. */
+/* The Go linker's build-id note, in every Go executable: owner "Go" (its size 4, padded), type 4.
+ */
 static int go_note(const char *p, size_t n)
 {
 	while (n >= sizeof(ElfW(Nhdr))) {
@@ -27,7 +28,8 @@ static int go_note(const char *p, size_t n)
 
 		if (len > n)
 			return 0;
-		if (nh->n_type == 4 && nh->n_namesz == 3 && !memcmp(p + sizeof(*nh), "Go", 3))
+		if (nh->n_type == 4 && (nh->n_namesz == 3 || nh->n_namesz == 4) &&
+		    !memcmp(p + sizeof(*nh), "Go", 3))
 			return 1;
 		p += len;
 		n -= len;
