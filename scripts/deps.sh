@@ -23,6 +23,8 @@ command -v python3 >/dev/null || need+=(python3)
 command -v make >/dev/null || need+=(make)
 command -v xargs >/dev/null || need+=(findutils)
 [ -x /usr/bin/rustc ] || need+=(rustc)
+# tests/test_go.sh builds Go programs, with and without cgo.
+command -v go >/dev/null || need+=(golang-go)
 command -v man >/dev/null || need+=(man-db)
 [ -e /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 # tests/test_probe.sh compares the definitions it derives with perf probe's.

@@ -179,6 +179,16 @@ int pk_tls_ool_offset(void);
 extern pthread_mutex_t pk_lock;
 struct pk_site *pk_site_lookup(uintptr_t addr);
 int pk_read_orig(uintptr_t addr, uint8_t *buf, size_t n);
+/*
+ * core/exits.c: the exits of the function named @spec (or starting at @addr):
+ * their count, with the addresses in *@out (malloc'd) and the function in
+ * *@start; 0 when it has none, -ENOENT no such symbol, -EINVAL not a
+ * function's start or no size known, -EILSEQ, -EFAULT, -ENOMEM.
+ */
+int pk_func_exits(const char *spec, uintptr_t addr, uintptr_t *start, uintptr_t **out);
+/* core/golang.c: whether the executable is a Go program (see there for what changes). */
+extern int pk_go_program;
+int pk_is_go_program(void);
 struct pk_site *pk_site_bare(uintptr_t addr, int *err);
 void pk_site_bare_free(struct pk_site *s);
 int pk_register_locked(struct pk_probe *p);

@@ -31,6 +31,8 @@ wait_ready() { # file: until the target said "ready"
 }
 # start MODE ARGS...: the target in the background, its pid in $tpid, output in $tmp/t.$tpid
 start() {
+	# A "ready" left by an earlier target of the same arguments is not this one's.
+	rm -f "$tmp/err.$#.$1"
 	"$TGT" "$@" >"$tmp/out.$#.$1" 2>"$tmp/err.$#.$1" &
 	tpid=$!
 	pids+=("$tpid")

@@ -44,4 +44,16 @@ done <<<"$added"
 [ -z "$stack" ] && pass no_thread_stack_left || fail no_thread_stack_left "$stack"
 [ -z "$others" ] && pass no_mapping_of_the_agent_left || fail no_mapping_of_the_agent_left "$others"
 echo "INFO mappings added, all anonymous (glibc's malloc arena of the agent's thread): $(echo "$added" | grep -c .)"
+
+# Later sessions leave nothing more: their threads' stacks are unmapped, and
+# glibc gives each new thread the arena the last one left on its free list.
+for i in 1 2 3; do
+	"$PK" trace -p $tp -d 0.1 'p:w at_work x=$arg1:s64' >/dev/null 2>"$tmp/r.err" || break
+done
+maps >"$tmp/m2"
+if grep -q 'the agent unloaded' "$tmp/r.err" && cmp -s "$tmp/m1" "$tmp/m2"; then
+	pass repeated_sessions_add_no_mapping
+else
+	fail repeated_sessions_add_no_mapping "$(diff "$tmp/m1" "$tmp/m2" | head -5; tail -2 "$tmp/r.err")"
+fi
 exit $failed

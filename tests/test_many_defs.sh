@@ -3,6 +3,9 @@
 # openssl's libcrypto.so.3), and wildcards: 'p libcrypto.so.3:EVP_Digest*'
 # is one event per matching function, named after it; 'libcrypto.so.3:*'
 # traces every function of libcrypto. openssl's output must not change.
+# Memory: a definition costs the tracer and the program a few KiB (the
+# parser's 55 KiB structure is packed to what it uses), asserted as a bound
+# on both processes' resident memory while the program runs armed.
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
 CRYPTO=/lib/$PK_MULTIARCH/libcrypto.so.3
@@ -46,4 +49,36 @@ rows=$(grep -c '^probekit/' err.txt)
 "$PK" trace 'p libcrypto.so.3:NOPE_*' -- true >/dev/null 2>err.txt
 [ $? = 2 ] && grep -q "no function of $CRYPTO matches 'NOPE_\*'" err.txt && pass wildcard_no_match_said ||
 	fail wildcard_no_match_said "$(cat err.txt)"
+# hwm DEFS...: the tracer's and the armed openssl's peak resident KiB, while
+# openssl waits in open() for the FIFO (after every definition was armed).
+hwm() {
+	local tp op="" i
+	rm -f fifo && mkfifo fifo
+	"$PK" trace -o /dev/null "$@" -- openssl dgst -sha256 fifo >/dev/null 2>mem.err &
+	tp=$!
+	for i in $(seq 500); do
+		op=$(pgrep -P $tp -x openssl)
+		[ -n "$op" ] && grep -q wait_for_partner /proc/$op/wchan 2>/dev/null && break
+		sleep 0.02
+	done
+	echo "$(awk '/^VmHWM/ {print $2}' /proc/$tp/status) $(awk '/^VmHWM/ {print $2}' /proc/$op/status 2>/dev/null)"
+	echo >fifo
+	wait $tp
+}
+# Bounds with room for variation; the unpacked structure made them 550 MB each.
+TRACER_MAX=$((32 * 1024)) PROG_MAX=$((64 * 1024))
+read -r t5 p5 <<<"$(hwm -e defs)"
+n5=$(grep -c '^probekit/f[0-9]' mem.err)
+echo "INFO 5,000 definitions: tracer $t5 KiB, openssl $p5 KiB (openssl alone: about 6 MiB)"
+[ "$n5" = 5000 ] && [ -n "$p5" ] && [ "$t5" -le $TRACER_MAX ] && [ "$p5" -le $PROG_MAX ] &&
+	pass five_thousand_definitions_memory_bound ||
+	fail five_thousand_definitions_memory_bound "tracer $t5 KiB (max $TRACER_MAX), openssl $p5 KiB (max $PROG_MAX), $n5 events"
+read -r tw pw <<<"$(hwm 'p libcrypto.so.3:EVP_*')"
+nw=$(grep -c '^probekit/EVP_' mem.err)
+want=$(nm -D --defined-only $CRYPTO | awk '$2 == "T" {sub(/@.*/, "", $3); print $3}' | sort -u |
+	grep -c '^EVP_')
+echo "INFO 'p libcrypto.so.3:EVP_*' ($nw events): tracer $tw KiB, openssl $pw KiB"
+[ "$nw" = "$want" ] && [ -n "$pw" ] && [ "$tw" -le $TRACER_MAX ] && [ "$pw" -le $PROG_MAX ] &&
+	pass wildcard_memory_bound ||
+	fail wildcard_memory_bound "tracer $tw KiB (max $TRACER_MAX), openssl $pw KiB (max $PROG_MAX), $nw events of $want"
 exit $failed

@@ -38,9 +38,19 @@
 #define SCRATCH_SIZE                                                                               \
 	(sizeof(struct pk_trace_hdr) + PK_EV_MAX_EVENT_SIZE + 2 * PK_EV_MAX_STRING + STACK_ROOM)
 
-struct agent_event {
+struct exit_probe {
 	struct pk_probe kp;
-	struct pk_retprobe rp;
+	struct agent_event *e;
+};
+
+struct agent_event {
+	union { /* one or the other: thousands of events cost memory in the program */
+		struct pk_probe kp;
+		struct pk_retprobe rp; /* PK_EVF_RETURN */
+	};
+	/* A return probe at the function's exits (PK_EVF_RET_INSN): one probe on each. */
+	struct exit_probe *exits;
+	unsigned int nexits;
 	struct pk_event_def *def;
 	/* This process's state: the control block's, or own in a program exec'd later. */
 	struct pk_agent_event *st;
@@ -51,7 +61,7 @@ struct agent_event {
 	unsigned int id;
 	unsigned long file_base;
 	unsigned int stack_depth; /* frames of user stack per record, 0 for none */
-	char spec[PK_EV_NAME_SIZE * 4];
+	char *spec;		  /* "object:symbol", as the engine takes it */
 };
 
 struct agent_session {
@@ -336,6 +346,52 @@ static int on_return(struct pk_retprobe_instance *ri, struct pk_regs *regs)
 	return 0;
 }
 
+/* At a return instruction (or a tail jump) the return address is where it was at entry. */
+static int on_exit_insn(struct pk_probe *p, struct pk_regs *regs)
+{
+	struct exit_probe *x = pk_container_of(p, struct exit_probe, kp);
+	unsigned long ret = 0;
+
+	pk_read_nofault(&ret, arch_rethook_entry_slot(regs), sizeof(ret));
+	emit(x->e, regs, 1, NULL, x->e->st->addr, ret);
+	return 0;
+}
+
+static int arm_exits(struct agent_event *e, const char *symbol, void *addr)
+{
+	struct pk_probe **ps;
+	uintptr_t start, *at;
+	int n, i, err;
+
+	/* No entry probe saves them: $argN of a return probe needs the swap. */
+	if (e->def->nentry)
+		return -EOPNOTSUPP;
+	n = pk_func_exits(symbol, (uintptr_t)addr, &start, &at);
+	if (n <= 0)
+		return n ? n : -ENOENT;
+	e->exits = calloc((size_t)n, sizeof(*e->exits));
+	ps = calloc((size_t)n, sizeof(*ps));
+	err = e->exits && ps ? 0 : -ENOMEM;
+	for (i = 0; !err && i < n; i++) {
+		e->exits[i].kp.addr = (void *)at[i];
+		e->exits[i].kp.pre_handler = on_exit_insn;
+		e->exits[i].e = e;
+		ps[i] = &e->exits[i].kp;
+	}
+	e->st->addr = start;
+	if (!err)
+		err = pk_register_probes(ps, n);
+	free(ps);
+	free(at);
+	if (err) {
+		free(e->exits);
+		e->exits = NULL;
+		return err;
+	}
+	e->nexits = (unsigned int)n;
+	return 0;
+}
+
 static int lookup(void *ctx, const char *name, unsigned long *addr)
 {
 	void *a = pk_lookup_name(name);
@@ -428,10 +484,12 @@ static int probe_point(struct agent_event *e, const char **symbol, void **addr)
 	case PK_EV_FORM_FILE_SYMBOL:
 		/* A path names its object by file name, as the engine matches it. */
 		base = base ? base + 1 : obj;
-		if (*base)
-			snprintf(e->spec, sizeof(e->spec), "%s:%s", base, sym);
-		else
-			snprintf(e->spec, sizeof(e->spec), "%s", sym);
+		/* Armed again after a dlclose: the old one went with its probe. */
+		free(e->spec);
+		if (asprintf(&e->spec, "%s%s%s", base, *base ? ":" : "", sym) < 0) {
+			e->spec = NULL;
+			return -ENOMEM;
+		}
 		*symbol = e->spec;
 		return 0;
 	case PK_EV_FORM_ADDR: *addr = (void *)(uintptr_t)d->addr; return 0;
@@ -462,7 +520,10 @@ static int arm(struct agent_event *e)
 	pk_vec_trust((const void *)on_entry);
 	pk_vec_trust((const void *)on_ret_entry);
 	pk_vec_trust((const void *)on_return);
-	if (e->def->flags & PK_EVF_RETURN) {
+	pk_vec_trust((const void *)on_exit_insn);
+	if (e->def->flags & PK_EVF_RET_INSN) {
+		err = arm_exits(e, symbol, addr);
+	} else if (e->def->flags & PK_EVF_RETURN) {
 		e->rp.kp.symbol_name = symbol;
 		e->rp.kp.addr = addr;
 		e->rp.kp.offset = symbol ? (unsigned int)e->def->offset : 0;
@@ -524,7 +585,26 @@ static void set_result(struct agent_event *e, int err)
 
 static void disarm(struct agent_event *e)
 {
-	if (e->def->flags & PK_EVF_RETURN) {
+	unsigned int i;
+
+	if (e->exits) {
+		struct pk_probe **ps = calloc(e->nexits, sizeof(*ps));
+
+		for (i = 0; i < e->nexits; i++) {
+			__atomic_fetch_add(&e->shared->missed, e->exits[i].kp.nmissed,
+					   __ATOMIC_RELAXED);
+			if (ps)
+				ps[i] = &e->exits[i].kp;
+			else
+				pk_unregister_probe(&e->exits[i].kp);
+		}
+		if (ps)
+			pk_unregister_probes(ps, (int)e->nexits);
+		free(ps);
+		free(e->exits);
+		e->exits = NULL;
+		e->nexits = 0;
+	} else if (e->def->flags & PK_EVF_RETURN) {
 		__atomic_fetch_add(&e->shared->missed, e->rp.nmissed + e->rp.kp.nmissed,
 				   __ATOMIC_RELAXED);
 		pk_unregister_retprobe(&e->rp);
@@ -700,8 +780,7 @@ static int map_ctl(struct agent_session *s, int cfd)
 	if (ctl->magic != PK_AGENT_MAGIC || ctl->version != PK_AGENT_VERSION ||
 	    ctl->def_size != sizeof(struct pk_event_def) || ctl->nevents > PK_AGENT_MAX_EVENTS ||
 	    ctl->defs_offset < sizeof(*ctl) + (uint64_t)ctl->nevents * sizeof(ctl->ev[0]) ||
-	    ctl->defs_offset > s->ctl_size ||
-	    (s->ctl_size - ctl->defs_offset) / sizeof(struct pk_event_def) < ctl->nevents)
+	    ctl->defs_offset > s->ctl_size)
 		return -EBADMSG;
 	return 0;
 }
@@ -710,8 +789,10 @@ static void session_free(struct agent_session *s)
 {
 	unsigned int i;
 
-	for (i = 0; s->events && i < s->nevents; i++)
+	for (i = 0; s->events && i < s->nevents; i++) {
 		free(s->events[i].def);
+		free(s->events[i].spec);
+	}
 	free(s->events);
 	s->events = NULL;
 	s->nevents = 0;
@@ -760,6 +841,19 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 		goto out;
 	}
 	close(rfd);
+	/*
+	 * A Go program without cgo (exec'd by a traced one: the tracer refuses
+	 * to start or attach to one) gives its threads a thread pointer of the
+	 * Go runtime's, where ours cannot live: it runs untraced.
+	 */
+	if (pk_is_go_program() && pk_elf_go("/proc/self/exe") == PK_GO_OWN_THREADS) {
+		for (i = 0; !follower && i < s->nevents; i++) {
+			ctl->ev[i].state = PK_AGENT_FAILED;
+			ctl->ev[i].error = -ENOEXEC;
+		}
+		s->nevents = 0;
+		goto out;
+	}
 	s->events = calloc(s->nevents ? s->nevents : 1, sizeof(*s->events));
 	/*
 	 * Newest definition first: the kernel runs the uprobe events on one
@@ -776,6 +870,7 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 	}
 	for (i = s->nevents; s->events && i-- > 0;) {
 		struct agent_event *e = &s->events[i];
+		uint64_t off, size;
 		int err;
 
 		e->id = i;
@@ -787,13 +882,17 @@ struct agent_session *pk_agent_session_start(int cfd, int rfd, int follower)
 			e->stack_depth = PK_STACK_MAX;
 		e->st = follower ? &e->own : e->shared;
 		/* Our own copy: the CLI could rewrite the shared one after we checked it. */
-		e->def = malloc(sizeof(*e->def));
+		off = __atomic_load_n(&ctl->ev[i].def_offset, __ATOMIC_RELAXED);
+		size = __atomic_load_n(&ctl->ev[i].def_size, __ATOMIC_RELAXED);
+		e->def = off >= ctl->defs_offset && off <= s->ctl_size &&
+				 size <= s->ctl_size - off && size <= sizeof(*e->def)
+			     ? malloc(size)
+			     : NULL;
 		if (!e->def) {
-			err = -ENOMEM;
+			err = size > sizeof(*e->def) || off > s->ctl_size ? -EBADMSG : -ENOMEM;
 		} else {
-			memcpy(e->def, (char *)ctl + ctl->defs_offset + (size_t)i * sizeof(*e->def),
-			       sizeof(*e->def));
-			err = pk_event_validate(e->def, sizeof(*e->def));
+			memcpy(e->def, (char *)ctl + off, size);
+			err = pk_event_validate(e->def, size);
 			if (!err)
 				err = arm(e);
 		}

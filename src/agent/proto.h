@@ -14,7 +14,7 @@
 #include "events/events.h"
 
 #define PK_AGENT_MAGIC	 0x746b7062u /* "bpkt" */
-#define PK_AGENT_VERSION 2
+#define PK_AGENT_VERSION 3
 /* The ring's event id is 16 bits. */
 #define PK_AGENT_MAX_EVENTS 65535
 
@@ -69,6 +69,9 @@ struct pk_agent_event {
 	char where[96];	 /* the probe point as %pS ("target+0x0/0x20"), for the CLI */
 	uint32_t stack;	 /* set by the CLI: frames of user stack this event's records carry */
 	uint32_t pad;
+	/* Its definition, packed (pk_event_pack()): where in the block, and its bytes. */
+	uint64_t def_offset;
+	uint64_t def_size;
 };
 
 struct pk_agent_ctl {
@@ -80,7 +83,7 @@ struct pk_agent_ctl {
 	uint32_t go;	   /* set by the CLI: 1 run the program, 2 give up (futex word) */
 	int32_t agent_pid;
 	uint32_t flags;	      /* PK_CTL_*, set by the CLI */
-	uint64_t defs_offset; /* from the start of the block, after ev[nevents] */
+	uint64_t defs_offset; /* from the start of the block, after ev[nevents]: the definitions */
 	struct pk_agent_event ev[];
 };
 

@@ -214,6 +214,22 @@ int arch_insn_length(const uint8_t *buf, size_t avail);
 int arch_code_boundary(const uint8_t *code, size_t size, size_t offset);
 
 /**
+ * arch_func_exits() - where a function leaves: its return instructions and
+ * tail jumps.
+ * @code: the function's bytes, from its first instruction.
+ * @size: how many.
+ * @start: the address of @code[0].
+ * @offs: filled with the exits' offsets from @start.
+ * @max: room in @offs.
+ *
+ * For return probes that need no return-address swap (Go's copied stacks,
+ * shadow stacks): a probe on each exit.
+ * Return: the number of exits (more than @max: only @max were stored), or
+ * -EILSEQ when the code does not decode from its start.
+ */
+int arch_func_exits(const uint8_t *code, size_t size, uintptr_t start, size_t *offs, size_t max);
+
+/**
  * arch_prepare_probe() - decode the instruction at @site and write its slot.
  * @site: a new site.
  * Return: 0, -EFAULT, -EILSEQ, -EOPNOTSUPP (neither relocatable nor

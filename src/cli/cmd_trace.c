@@ -56,6 +56,9 @@ static void trace_usage(FILE *f)
 		"      --no-optimize  keep every probe an " ARCH_TRAP_NAME
 		" breakpoint (by default probes\n"
 		"                     run from a jump into a detour where the code allows)\n"
+		"      --ret-insn     take return probes ('r:') at the function's ret\n"
+		"                     instructions and tail jumps instead of swapping the\n"
+		"                     return address (Go programs: always; CET shadow stacks)\n"
 		"      --buffer-size N  ring size in KiB (default 4096); events that do not\n"
 		"                     fit are dropped and counted as lost, never waited for\n"
 		"      --filter 'EVENT: EXPR'  print EVENT only when EXPR (ftrace's filter\n"
@@ -87,7 +90,7 @@ static void trace_usage(FILE *f)
 static int grow(struct trace *t)
 {
 	unsigned int cap = t->cap ? 2 * t->cap : 64;
-	struct pk_event_def *defs = realloc(t->defs, cap * sizeof(*defs));
+	struct pk_event_def **defs = realloc(t->defs, cap * sizeof(*defs));
 	char **lines = defs ? realloc(t->lines, cap * sizeof(*lines)) : NULL;
 	struct pk_filter **filters = lines ? realloc(t->filters, cap * sizeof(*filters)) : NULL;
 	unsigned long long *filtered =
@@ -114,6 +117,7 @@ static int add_def(struct trace *t, const char *line)
 	struct pk_event_def *d;
 	char report[PK_EV_MAX_LINE * 2 + 256];
 	unsigned int i;
+	size_t len;
 
 	if (t->ndefs == PK_AGENT_MAX_EVENTS) {
 		fprintf(stderr,
@@ -124,7 +128,9 @@ static int add_def(struct trace *t, const char *line)
 	}
 	if (t->ndefs == t->cap && grow(t))
 		return -ENOMEM;
-	d = &t->defs[t->ndefs];
+	if (!t->scratch && !(t->scratch = malloc(sizeof(*t->scratch))))
+		return -ENOMEM;
+	d = t->scratch;
 	if (pk_event_parse(d, line, &err)) {
 		pk_event_error_print(&err, report, sizeof(report));
 		fputs(report, stderr);
@@ -144,8 +150,9 @@ static int add_def(struct trace *t, const char *line)
 
 		/* Deletes an event defined earlier in the same list, as in kprobe_events. */
 		for (i = 0; i < t->ndefs; i++) {
-			if (pk_cli_deletes(d->group, d->event, t->defs[i].group,
-					   t->defs[i].event)) {
+			if (pk_cli_deletes(d->group, d->event, t->defs[i]->group,
+					   t->defs[i]->event)) {
+				free(t->defs[i]);
 				memmove(&t->defs[i], &t->defs[i + 1],
 					(t->ndefs - i - 1) * sizeof(*t->defs));
 				free(t->lines[i]);
@@ -158,14 +165,23 @@ static int add_def(struct trace *t, const char *line)
 		return t->ndefs < before ? 0 : pk_cli_no_such_event(line);
 	}
 	for (i = 0; i < t->ndefs; i++) {
-		if (!strcmp(t->defs[i].group, d->group) && !strcmp(t->defs[i].event, d->event)) {
+		if (!strcmp(t->defs[i]->group, d->group) && !strcmp(t->defs[i]->event, d->event)) {
 			pk_event_error_set(&err, line, PK_EVERR_EVENT_EXIST, 0, 2);
 			pk_event_error_print(&err, report, sizeof(report));
 			fputs(report, stderr);
 			return -EEXIST;
 		}
 	}
+	/* Kept packed: a few hundred bytes instead of the parser's 55 KiB. */
+	len = pk_event_pack(d);
+	t->defs[t->ndefs] = malloc(len);
 	t->lines[t->ndefs] = strdup(line);
+	if (!t->defs[t->ndefs] || !t->lines[t->ndefs]) {
+		free(t->defs[t->ndefs]);
+		free(t->lines[t->ndefs]);
+		return -ENOMEM;
+	}
+	memcpy(t->defs[t->ndefs], d, len);
 	t->ndefs++;
 	return 0;
 }
@@ -189,13 +205,13 @@ static int add_filter(struct trace *t, const char *arg)
 	for (i = 0; i < t->ndefs; i++) {
 		char full[2 * PK_EV_NAME_SIZE + 2];
 
-		snprintf(full, sizeof(full), "%s/%s", t->defs[i].group, t->defs[i].event);
-		if (strcmp(name, t->defs[i].event) && strcmp(name, full))
+		snprintf(full, sizeof(full), "%s/%s", t->defs[i]->group, t->defs[i]->event);
+		if (strcmp(name, t->defs[i]->event) && strcmp(name, full))
 			continue;
 		found = 1;
 		pk_filter_free(t->filters[i]);
 		t->filters[i] = NULL;
-		if (pk_filter_compile(&t->defs[i], expr, &t->filters[i], &pos, &msg)) {
+		if (pk_filter_compile(t->defs[i], expr, &t->filters[i], &pos, &msg)) {
 			fprintf(stderr, "probekit trace: filter error: %s\n  Filter: %s\n  %*s^\n",
 				msg, expr, pos + 8, "");
 			return -EINVAL;
@@ -239,11 +255,14 @@ static int read_def_file(struct trace *t, const char *path)
 
 static int make_ctl(struct trace *t)
 {
-	unsigned int i;
 	size_t defs_off =
 	    (sizeof(*t->ctl) + t->ndefs * sizeof(t->ctl->ev[0]) + 4095) & ~(size_t)4095;
+	size_t at = defs_off;
+	unsigned int i;
 
-	t->ctl_size = defs_off + (size_t)t->ndefs * sizeof(struct pk_event_def);
+	for (i = 0; i < t->ndefs; i++)
+		at += (pk_event_size(t->defs[i]) + 7) & ~(size_t)7;
+	t->ctl_size = at;
 	t->ctl_fd = memfd_create("probekit-ctl", MFD_CLOEXEC);
 	if (t->ctl_fd < 0 || ftruncate(t->ctl_fd, (off_t)t->ctl_size))
 		return -errno;
@@ -260,12 +279,14 @@ static int make_ctl(struct trace *t)
 	if (t->o.stack)
 		t->ctl->flags |= PK_CTL_STACK | t->o.stack << 8;
 	t->ctl->defs_offset = defs_off;
-	memcpy((char *)t->ctl + defs_off, t->defs, (size_t)t->ndefs * sizeof(*t->defs));
-	for (i = 0; i < t->ndefs; i++) {
-		unsigned int h = pk_hist_stack_depth(t->hist, i),
-			     s = t->stack_ev ? t->stack_ev[i] : 0;
-
-		t->ctl->ev[i].stack = h > s ? h : s;
+	for (i = 0, at = defs_off; i < t->ndefs; i++) {
+		t->ctl->ev[i].def_offset = at;
+		t->ctl->ev[i].def_size = pk_event_size(t->defs[i]);
+		memcpy((char *)t->ctl + at, t->defs[i], t->ctl->ev[i].def_size);
+		at += (t->ctl->ev[i].def_size + 7) & ~(size_t)7;
+		t->ctl->ev[i].stack = pk_hist_stack_depth(t->hist, i);
+		if (t->stack_ev && t->stack_ev[i] > t->ctl->ev[i].stack)
+			t->ctl->ev[i].stack = t->stack_ev[i];
 	}
 	return 0;
 }
@@ -298,7 +319,7 @@ int pk_trace_on_record(unsigned int id, const void *data, size_t len, void *arg)
 	/* The record is in memory the traced program can write: check before use. */
 	if (id >= t->ndefs || len < sizeof(*h))
 		return 0;
-	d = &t->defs[id];
+	d = t->defs[id];
 	rec = (const char *)data + sizeof(*h);
 	rlen = len - sizeof(*h);
 	ts = pk_cycle_clock_ns(&t->clock, h->ts_ns);
@@ -469,8 +490,8 @@ static int stack_trigger(struct trace *t, const char *arg)
 		char full[2 * PK_EV_NAME_SIZE + 2];
 		size_t n = (size_t)(colon - arg);
 
-		snprintf(full, sizeof(full), "%s/%s", t->defs[i].group, t->defs[i].event);
-		if ((strlen(t->defs[i].event) == n && !strncmp(t->defs[i].event, arg, n)) ||
+		snprintf(full, sizeof(full), "%s/%s", t->defs[i]->group, t->defs[i]->event);
+		if ((strlen(t->defs[i]->event) == n && !strncmp(t->defs[i]->event, arg, n)) ||
 		    (strlen(full) == n && !strncmp(full, arg, n))) {
 			t->stack_ev[i] = 8;
 			found = 1;
@@ -505,7 +526,7 @@ static int setup_hist(struct trace *t)
 	if (!(t->hist = pk_hist_new(emit_synthetic, t)))
 		return -ENOMEM;
 	for (i = 0; i < t->ndefs; i++)
-		if (pk_hist_add_event(t->hist, &t->defs[i]))
+		if (pk_hist_add_event(t->hist, t->defs[i]))
 			return -ENOMEM;
 	for (i = 0; i < t->nsynth_args; i++)
 		if (pk_hist_add_synthetic(t->hist, t->synth_args[i]))
@@ -525,7 +546,7 @@ static void print_profile(struct trace *t)
 	for (i = 0; i < t->ndefs; i++) {
 		char name[2 * PK_EV_NAME_SIZE + 2];
 
-		snprintf(name, sizeof(name), "%s/%s", t->defs[i].group, t->defs[i].event);
+		snprintf(name, sizeof(name), "%s/%s", t->defs[i]->group, t->defs[i]->event);
 		pk_out_profile_row(stderr, name, (long long)t->ctl->ev[i].hits,
 				   (long long)t->ctl->ev[i].missed,
 				   (long long)pk_ring_lost(&t->ring, i), (long long)t->filtered[i]);
@@ -547,6 +568,7 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 	    {"trigger", required_argument, NULL, 'T'},
 	    {"synthetic", required_argument, NULL, 'S'},
 	    {"stack", optional_argument, NULL, 'K'},
+	    {"ret-insn", no_argument, NULL, 'R'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *bin = NULL, *debug_file = NULL;
@@ -575,6 +597,7 @@ static int parse_opts(struct trace *t, int argc, char **argv, char ***cmd)
 		case 'o': t->o.out = optarg; break;
 		case '1': t->o.first_only = 1; break;
 		case 'O': t->o.no_optimize = 1; break;
+		case 'R': t->o.ret_insn = 1; break;
 		case 'p':
 			t->o.pid = (pid_t)strtol(optarg, &end, 10);
 			if (*end || t->o.pid <= 0) {
@@ -682,6 +705,48 @@ static int expand_wildcards(struct trace *t, char **cmd)
 	return ret;
 }
 
+/*
+ * A Go program: its return probes are taken at the exits (the runtime
+ * copies goroutine stacks and checks every return address on them), and
+ * one whose runtime starts its threads itself cannot host the agent.
+ */
+static int check_go(struct trace *t, char **cmd)
+{
+	char exe[PATH_MAX], full[PATH_MAX];
+	unsigned int i;
+	int go;
+
+	program_file(t, cmd, exe, sizeof(exe));
+	go = exe[0] ? pk_elf_go(exe) : 0;
+	if (go == PK_GO_OWN_THREADS) {
+		fprintf(stderr,
+			"probekit trace: %s is a Go program without cgo: the Go runtime starts "
+			"its threads itself, with a thread pointer of its own, where the agent's "
+			"per-thread state cannot live. Build it with cgo (a package that imports "
+			"\"C\", with CGO_ENABLED=1), or trace it with the kernel's uprobes: "
+			"probekit trace --kernel 'p %s:main.main' -- ...\n",
+			exe, realpath(exe, full) ? full : exe);
+		return -ENOEXEC;
+	}
+	if (go)
+		t->o.ret_insn = 1;
+	for (i = 0; t->o.ret_insn && i < t->ndefs; i++) {
+		if (!(t->defs[i]->flags & PK_EVF_RETURN))
+			continue;
+		if (t->defs[i]->nentry) {
+			fprintf(stderr,
+				"probekit trace: %s/%s: $argN of a return probe is saved at the "
+				"entry, which return probes at the ret instructions (%s) do "
+				"without: fetch the arguments in a 'p' event\n",
+				t->defs[i]->group, t->defs[i]->event,
+				go ? "a Go program's" : "--ret-insn");
+			return -EINVAL;
+		}
+		t->defs[i]->flags |= PK_EVF_RET_INSN;
+	}
+	return 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace t;
@@ -718,6 +783,8 @@ int cmd_trace(int argc, char **argv)
 		return 2;
 	if (cmd && pk_check_preloadable(cmd[0]))
 		return 2;
+	if (check_go(&t, cmd))
+		return 2;
 	t.out = t.o.out ? fopen(t.o.out, "we") : stdout;
 	if (!t.out) {
 		fprintf(stderr, "probekit trace: %s: %s\n", t.o.out, strerror(errno));
@@ -752,8 +819,8 @@ int cmd_trace(int argc, char **argv)
 	for (i = 0; i < (int)t.ndefs; i++)
 		if (t.ctl->ev[i].state == PK_AGENT_DEFERRED && !t.ctl->ev[i].hits)
 			fprintf(stderr, "probekit trace: %s/%s never fired: no process loaded %s\n",
-				t.defs[i].group, t.defs[i].event,
-				pk_event_str(&t.defs[i], t.defs[i].object));
+				t.defs[i]->group, t.defs[i]->event,
+				pk_event_str(t.defs[i], t.defs[i]->object));
 	if (t.out != stdout)
 		fclose(t.out);
 	pk_hist_free(t.hist);

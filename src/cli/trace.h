@@ -29,12 +29,14 @@ struct trace_opts {
 	int first_only;	    /* programs the command execs are not traced */
 	int no_optimize;    /* probes stay int3 */
 	unsigned int stack; /* --stack: frames of user stack per event, 0 for none */
+	int ret_insn;	    /* return probes at the functions' exits, no return-address swap */
 };
 
 struct trace {
 	struct trace_opts o;
 	FILE *out;
-	struct pk_event_def *defs;
+	struct pk_event_def **defs;   /* packed, each its own size (pk_event_pack()) */
+	struct pk_event_def *scratch; /* where a line is parsed: room for everything it may hold */
 	char **lines;
 	struct pk_filter **filters; /* per event, NULL: everything passes */
 	const char **filter_args;

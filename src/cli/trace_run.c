@@ -99,9 +99,9 @@ static int report_refusals(struct trace *t)
 			fprintf(stderr,
 				"probekit trace: %s/%s waits for %s to be loaded (by this program "
 				"or one it runs)\n",
-				t->defs[i].group, t->defs[i].event,
-				pk_event_str(&t->defs[i], t->defs[i].object));
-			pk_cli_hint_object(pid, pk_event_str(&t->defs[i], t->defs[i].object));
+				t->defs[i]->group, t->defs[i]->event,
+				pk_event_str(t->defs[i], t->defs[i]->object));
+			pk_cli_hint_object(pid, pk_event_str(t->defs[i], t->defs[i]->object));
 			continue;
 		}
 		bad++;
@@ -115,8 +115,8 @@ static int report_refusals(struct trace *t)
 		pk_event_error_print(&err, report, sizeof(report));
 		fputs(report, stderr);
 		if (ev->error == -ENOENT)
-			pk_cli_hint_symbol(pid, pk_event_str(&t->defs[i], t->defs[i].object),
-					   pk_event_str(&t->defs[i], t->defs[i].symbol));
+			pk_cli_hint_symbol(pid, pk_event_str(t->defs[i], t->defs[i]->object),
+					   pk_event_str(t->defs[i], t->defs[i]->symbol));
 		else if (ev->error == -EOPNOTSUPP)
 			fprintf(stderr,
 				"  (%s: a breakpoint (" ARCH_TRAP_NAME

@@ -29,7 +29,8 @@ int pk_opt_enabled(void)
 	if (enabled < 0) {
 		const char *e = getenv("PK_OPTIMIZE");
 
-		enabled = !(e && e[0] == '0' && !e[1]);
+		/* Go's goroutine stacks have no room for a detour's frame: see golang.c. */
+		enabled = !(e && e[0] == '0' && !e[1]) && !pk_is_go_program();
 	}
 	return enabled;
 }

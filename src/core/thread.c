@@ -442,6 +442,14 @@ int pk_wait_traps_delivered(int max_ms)
 /* Before the engine's code is unloaded: no thread-exit destructor may point into it. */
 void pk_thread_release(void)
 {
+	unsigned int i;
+
+	/* Every probe is gone and no thread is in the dispatcher: no one runs on these. */
+	for (i = 0; i < MAX_THREADS; i++) {
+		if (pool[i].hstack)
+			munmap((void *)(pool[i].hstack - PK_HSTACK_SIZE - 4096), PK_HSTACK_SIZE + 4096);
+		pool[i].hstack = 0;
+	}
 	if (thread_init_done && exit_key_ok)
 		pthread_key_delete(exit_key);
 	exit_key_ok = 0;

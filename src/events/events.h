@@ -267,6 +267,7 @@ enum pk_ev_form {
 #define PK_EVF_USER	 0x04 /* kernel uprobe rules apply (PATH:OFFSET) */
 #define PK_EVF_FILE	 0x08 /* the probe point names a file: @+OFFS allowed */
 #define PK_EVF_GENERATED 0x10 /* the event name was made up, as the kernel does */
+#define PK_EVF_RET_INSN	 0x20 /* a return probe taken at the function's ret instructions */
 
 struct pk_event_def {
 	uint32_t magic;	    /* PK_EV_MAGIC */
@@ -282,7 +283,11 @@ struct pk_event_def {
 	uint16_t pool_used;
 	uint16_t object; /* pool offset: OBJ of OBJ:SYM, PATH of the file forms; 0 if none */
 	uint16_t symbol; /* pool offset: SYM; 0 if none */
-	uint16_t pad;
+	/*
+	 * Where pool[] starts, from the definition's first byte: the member's
+	 * own offset as parsed, right after args[nargs] once packed.
+	 */
+	uint16_t pool_at;
 	uint64_t offset;	 /* +OFFS after SYM, or the file offset of PATH:OFFSET */
 	uint64_t addr;		 /* ADDR */
 	uint64_t ref_ctr_offset; /* PATH:OFFSET(REFCTR) */
@@ -298,8 +303,30 @@ struct pk_event_def {
 /* pk_event_def.pool strings: "" for offset 0 or one out of bounds. */
 static inline const char *pk_event_str(const struct pk_event_def *def, unsigned int off)
 {
-	return off < def->pool_used && off < PK_EV_POOL_SIZE ? def->pool + off : "";
+	return off < def->pool_used && off < PK_EV_POOL_SIZE
+		   ? (const char *)def + def->pool_at + off
+		   : "";
 }
+
+/* The bytes of @def in use: up to the end of its pool, parsed or packed. */
+static inline size_t pk_event_size(const struct pk_event_def *def)
+{
+	return (size_t)def->pool_at + def->pool_used;
+}
+
+/**
+ * pk_event_pack() - move @def's pool down to right after its last argument.
+ * @def: a definition from pk_event_parse() (or already packed).
+ *
+ * A parsed definition has room for every argument and string a line may
+ * hold (about 55 KiB); one of a few arguments needs a few hundred bytes.
+ * Packed, it is read (pk_event_fetch(), pk_event_format(), pk_event_str(),
+ * pk_event_validate()) as before, but no longer parsed into or copied by
+ * sizeof: only its first pk_event_size() bytes are valid.
+ *
+ * Return: the packed size, pk_event_size() of the result.
+ */
+size_t pk_event_pack(struct pk_event_def *def);
 
 /* A little-endian field of @size bytes (at most 8) of a record, at any alignment. */
 static inline uint64_t pk_event_get_le(const void *p, unsigned int size)
@@ -341,7 +368,8 @@ int pk_event_parse(struct pk_event_def *def, const char *line, struct pk_event_e
 /**
  * pk_event_validate() - check a definition that came from elsewhere.
  * @def: a definition, possibly corrupted or forged.
- * @size: how many bytes of it were received.
+ * @size: how many bytes of it were received (at least pk_event_size() of
+ *        it, which a packed definition may be).
  *
  * Checks everything pk_event_fetch(), pk_event_format() and
  * pk_event_format_json() rely on: the header, every string's termination,

@@ -448,6 +448,7 @@ int pk_event_parse(struct pk_event_def *def, const char *line, struct pk_event_e
 	memset(def, 0, sizeof(*def));
 	def->magic = PK_EV_MAGIC;
 	def->abi_size = sizeof(*def);
+	def->pool_at = offsetof(struct pk_event_def, pool);
 	def->pool_used = 1;
 	if (err) {
 		err->cause = PK_EVERR_NONE;

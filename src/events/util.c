@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 
 #include "events/ev_int.h"
 
@@ -236,4 +237,13 @@ int pk_ev_split(char *line, char **argv, int max)
 		if (*line)
 			*line++ = '\0';
 	}
+}
+
+size_t pk_event_pack(struct pk_event_def *def)
+{
+	size_t at = offsetof(struct pk_event_def, args) + (size_t)def->nargs * sizeof(def->args[0]);
+
+	memmove((char *)def + at, (char *)def + def->pool_at, def->pool_used);
+	def->pool_at = (uint16_t)at;
+	return pk_event_size(def);
 }

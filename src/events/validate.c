@@ -14,7 +14,9 @@
 
 #include "events/ev_int.h"
 
-#define KNOWN_FLAGS (PK_EVF_RETURN | PK_EVF_FENTRY | PK_EVF_USER | PK_EVF_FILE | PK_EVF_GENERATED)
+#define KNOWN_FLAGS                                                                                \
+	(PK_EVF_RETURN | PK_EVF_FENTRY | PK_EVF_USER | PK_EVF_FILE | PK_EVF_GENERATED |            \
+	 PK_EVF_RET_INSN)
 
 static bool pool_ok(const struct pk_event_def *def, unsigned int off)
 {
@@ -163,11 +165,20 @@ int pk_event_validate(const struct pk_event_def *def, size_t size)
 {
 	unsigned int i, form_flags;
 
-	if (!def || size < sizeof(*def) || def->magic != PK_EV_MAGIC ||
-	    def->abi_size != sizeof(*def))
+	size_t head = offsetof(struct pk_event_def, args);
+	const char *pool;
+
+	if (!def || size < head || def->magic != PK_EV_MAGIC || def->abi_size != sizeof(*def) ||
+	    def->nargs > PK_EV_MAX_ARGS)
 		return -EINVAL;
-	if (!def->pool_used || def->pool_used > PK_EV_POOL_SIZE || def->pool[0] ||
-	    def->pool[def->pool_used - 1])
+	/* As parsed, or packed: the arguments in use all lie before the pool. */
+	if (def->pool_at != offsetof(struct pk_event_def, pool) &&
+	    def->pool_at != head + def->nargs * sizeof(def->args[0]))
+		return -EINVAL;
+	if (!def->pool_used || def->pool_used > PK_EV_POOL_SIZE || size < pk_event_size(def))
+		return -EINVAL;
+	pool = (const char *)def + def->pool_at;
+	if (pool[0] || pool[def->pool_used - 1])
 		return -EINVAL;
 	if (!terminated(def->group, sizeof(def->group)) ||
 	    !terminated(def->event, sizeof(def->event)) || def->nargs > PK_EV_MAX_ARGS ||
@@ -185,7 +196,8 @@ int pk_event_validate(const struct pk_event_def *def, size_t size)
 	}
 	if ((def->kind != 'p' && def->kind != 'r') || (def->flags & ~KNOWN_FLAGS) ||
 	    !(def->kind == 'r') != !(def->flags & PK_EVF_RETURN) ||
-	    ((def->flags & PK_EVF_FENTRY) && (def->flags & PK_EVF_RETURN)))
+	    ((def->flags & PK_EVF_FENTRY) && (def->flags & PK_EVF_RETURN)) ||
+	    ((def->flags & PK_EVF_RET_INSN) && !(def->flags & PK_EVF_RETURN)))
 		return -EINVAL;
 	switch (def->form) {
 	case PK_EV_FORM_SYMBOL:

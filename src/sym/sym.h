@@ -174,4 +174,15 @@ void pk_sym_atfork(int phase);
  */
 void pk_sym_release(void);
 
+/*
+ * elf_go.c: whether the ELF file at @path is a Go program: 0 (not one, or
+ * unreadable), PK_GO_CGO (its threads are the C library's: runtime/cgo
+ * starts them) or PK_GO_OWN_THREADS (the Go runtime starts its threads
+ * itself and points their thread register at a block of its own, where the
+ * engine's thread-local state cannot live).
+ */
+#define PK_GO_CGO	  1
+#define PK_GO_OWN_THREADS 2
+int pk_elf_go(const char *path);
+
 #endif /* PK_SYM_H */

@@ -766,6 +766,9 @@ int pk_text_release(void)
 	if (mem_fd >= 0)
 		close(mem_fd);
 	mem_fd = -1;
+	if (fork_marker)
+		munmap((void *)fork_marker, PAGE);
+	fork_marker = NULL;
 	free(maps.v);
 	memset(&maps, 0, sizeof(maps));
 	return 0;

@@ -347,8 +347,9 @@ static void install_handlers(void)
 		sigdelset(&sa.sa_mask, SIGBUS);
 		sigdelset(&sa.sa_mask, SIGFPE);
 		sigdelset(&sa.sa_mask, SIGILL);
-		sa.sa_flags =
-		    SA_SIGINFO | SA_RESTART | SA_NODEFER | (sig == SIGTRAP ? 0 : SA_ONSTACK);
+		/* A Go program's goroutine stacks are too small for a trap's frame (golang.c). */
+		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER |
+			      (sig != SIGTRAP || pk_is_go_program() ? SA_ONSTACK : 0);
 		sigaction(sig, &sa, &prev_act[sig]);
 	}
 	__atomic_store_n(&handlers_installed, 1, __ATOMIC_RELEASE);

@@ -741,9 +741,16 @@ static void test_validate(void)
 	CORRUPT("p f $arg3", d->flags &= ~PK_EVF_FENTRY);
 	CORRUPT("-:a/b x", d->args[0].comm = d->pool_used);
 	CORRUPT("-:a/b x", d->form = PK_EV_FORM_SYMBOL);
-	/* A definition shorter than the structure is refused before it is read. */
+	/* A definition shorter than what it uses is refused before it is read. */
 	CHECK_EQ(pk_event_parse(&def, l1, NULL), 0);
-	CHECK_EQ(pk_event_validate(&def, sizeof(def) - 1), -EINVAL);
+	CHECK_EQ(pk_event_validate(&def, pk_event_size(&def)), 0);
+	CHECK_EQ(pk_event_validate(&def, pk_event_size(&def) - 1), -EINVAL);
+	CHECK_EQ(pk_event_validate(&def, offsetof(struct pk_event_def, args) - 1), -EINVAL);
+	/* Packed, its pool right after its arguments; anywhere else it is refused. */
+	CHECK(pk_event_pack(&def) < 2048);
+	CHECK_EQ(pk_event_validate(&def, pk_event_size(&def)), 0);
+	def.pool_at += 8;
+	CHECK_EQ(pk_event_validate(&def, sizeof(def)), -EINVAL);
 }
 
 /* Random damage is either refused or harmless (the fetch test runs what passes). */

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -71,6 +73,48 @@ static struct pk_regs regs_for(void)
 	return r;
 }
 
+/*
+ * The definition packed into a buffer of its own size (the rest of the
+ * page unmapped, so that a read past it faults) fetches the same record and
+ * prints the same text; a byte less is refused.
+ */
+static void check_packed(const struct pk_regs *regs, int is_return, const struct pk_event_env *env,
+			 const struct pk_event_fmt *fmt)
+{
+	static uint8_t rec2[PK_EV_MAX_RECORD];
+	static char out2[70000];
+	size_t size = pk_event_size(&def), packed_size, map = (sizeof(def) / pagesz + 2) * pagesz;
+	uint8_t *m = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pk_event_def *p, *tmp = malloc(sizeof(def));
+	int n;
+
+	CHECK(m != MAP_FAILED && tmp);
+	if (m == MAP_FAILED || !tmp)
+		return;
+	memcpy(tmp, &def, size);
+	packed_size = pk_event_pack(tmp);
+	CHECK(packed_size < size || def.nargs == PK_EV_MAX_ARGS);
+	/* At the end of the page before a PROT_NONE one, 8-aligned as the control block places it.
+	 */
+	p = (struct pk_event_def *)(m + map - pagesz - ((packed_size + 7) & ~(size_t)7));
+	mprotect(m + map - pagesz, (size_t)pagesz, PROT_NONE);
+	memcpy(p, tmp, packed_size);
+	CHECK_EQ(pk_event_validate(p, packed_size), 0);
+	CHECK_EQ(pk_event_validate(p, packed_size - 1), -EINVAL);
+	CHECK(!strcmp(pk_event_str(p, p->symbol), pk_event_str(&def, def.symbol)));
+	memset(rec2, 0xa5, sizeof(rec2));
+	n = pk_event_fetch(p, regs, is_return, rec2, sizeof(rec2), env);
+	CHECK_EQ(n, rec_len);
+	if (n == rec_len && n > 0)
+		CHECK(!memcmp(rec, rec2, (size_t)n));
+	if (n >= 0) {
+		pk_event_format(p, rec2, (size_t)n, out2, sizeof(out2), fmt);
+		CHECK(!strcmp(out, out2));
+	}
+	munmap(m, map);
+	free(tmp);
+}
+
 /* Parse, check, run and print; returns the text or NULL (and fails the case). */
 static const char *run(const char *l, const struct pk_regs *regs, int is_return,
 		       const struct pk_event_env *env, const struct pk_event_fmt *fmt)
@@ -93,6 +137,7 @@ static const char *run(const char *l, const struct pk_regs *regs, int is_return,
 	}
 	ret = pk_event_format(&def, rec, (size_t)rec_len, out, sizeof(out), fmt);
 	CHECK_EQ(ret, (int)strlen(out));
+	check_packed(regs, is_return, env, fmt);
 	return out;
 }
 
