@@ -447,7 +447,8 @@ void pk_thread_release(void)
 	/* Every probe is gone and no thread is in the dispatcher: no one runs on these. */
 	for (i = 0; i < MAX_THREADS; i++) {
 		if (pool[i].hstack)
-			munmap((void *)(pool[i].hstack - PK_HSTACK_SIZE - 4096), PK_HSTACK_SIZE + 4096);
+			munmap((void *)(pool[i].hstack - PK_HSTACK_SIZE - 4096),
+			       PK_HSTACK_SIZE + 4096);
 		pool[i].hstack = 0;
 	}
 	if (thread_init_done && exit_key_ok)
