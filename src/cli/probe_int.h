@@ -69,4 +69,10 @@ int pk_pp_var_available(const struct pk_ppoint *p, Dwarf_Die *var);
 /* @var's type as C writes it ("struct item*", "int"). */
 void pk_pp_type_name(Dwarf_Die *var, char *buf, size_t n);
 
+/*
+ * Row @i of a line table, if it starts a statement (not an end of sequence)
+ * and has a file, an address and a line: 1 with them in *@src, *@a, *@line.
+ */
+int pk_pp_stmt_row(Dwarf_Lines *lines, size_t i, const char **src, Dwarf_Addr *a, int *line);
+
 #endif

@@ -303,6 +303,18 @@ struct rows {
 	int src_n;
 };
 
+/* See probe_int.h. */
+int pk_pp_stmt_row(Dwarf_Lines *lines, size_t i, const char **src, Dwarf_Addr *a, int *line)
+{
+	Dwarf_Line *ln = dwarf_onesrcline(lines, i);
+	bool stmt = true, end = false;
+
+	*src = dwarf_linesrc(ln, NULL, NULL);
+	dwarf_linebeginstatement(ln, &stmt);
+	dwarf_lineendsequence(ln, &end);
+	return *src && stmt && !end && !dwarf_lineaddr(ln, a) && !dwarf_lineno(ln, line);
+}
+
 static int scan_rows(struct rows *r, Dwarf_Die *cu)
 {
 	const struct pk_pp *pp = r->c->pp;
@@ -315,14 +327,9 @@ static int scan_rows(struct rows *r, Dwarf_Die *cu)
 	if (dwarf_getsrclines(cu, &lines, &n))
 		return 0;
 	for (i = 0; i < n; i++) {
-		Dwarf_Line *ln = dwarf_onesrcline(lines, i);
-		const char *src = dwarf_linesrc(ln, NULL, NULL);
-		bool stmt = true, end = false;
+		const char *src;
 
-		dwarf_linebeginstatement(ln, &stmt);
-		dwarf_lineendsequence(ln, &end);
-		if (!src || !want || !stmt || end || dwarf_lineaddr(ln, &a) ||
-		    dwarf_lineno(ln, &l) || a == last)
+		if (!want || !pk_pp_stmt_row(lines, i, &src, &a, &l) || a == last)
 			continue;
 		/* As perf: a function's entry is its line 0, the declaration's. */
 		if (r->inst && a == r->inst->addr)

@@ -234,13 +234,9 @@ static int mark_rows(Dwarf_Die *cu, struct lines_ctx *c, Dwarf_Die *inst)
 	if (dwarf_getsrclines(cu, &lines, &n))
 		return 0;
 	for (i = 0; i < n; i++) {
-		Dwarf_Line *ln = dwarf_onesrcline(lines, i);
-		const char *src = dwarf_linesrc(ln, NULL, NULL);
-		bool stmt = true, end = false;
+		const char *src;
 
-		dwarf_linebeginstatement(ln, &stmt);
-		dwarf_lineendsequence(ln, &end);
-		if (!src || !stmt || end || dwarf_lineaddr(ln, &a) || dwarf_lineno(ln, &l))
+		if (!pk_pp_stmt_row(lines, i, &src, &a, &l))
 			continue;
 		if (inst ? dwarf_haspc(inst, a) == 1 && !strcmp(src, c->file)
 			 : pk_pp_file_match(src, c->r->file)) {
