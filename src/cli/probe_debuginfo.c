@@ -250,39 +250,38 @@ void pk_dbg_close(struct pk_dbg *d)
 	free(d);
 }
 
-int pk_dbg_offset(const struct pk_dbg *d, Dwarf_Addr addr, unsigned long *off)
+/* The first executable PT_LOAD segment (@within: the one holding @addr): 0, or -ERANGE. */
+static int exec_segment(const struct pk_dbg *d, Dwarf_Addr addr, int within, GElf_Phdr *ph)
 {
 	size_t i, nph;
-	GElf_Phdr ph;
 
 	if (elf_getphdrnum(d->elf, &nph))
 		return -ERANGE;
-	for (i = 0; i < nph; i++) {
-		if (!gelf_getphdr(d->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
-		    !(ph.p_flags & PF_X))
-			continue;
-		if (addr >= ph.p_vaddr && addr < ph.p_vaddr + ph.p_filesz) {
-			*off = (unsigned long)(addr - ph.p_vaddr + ph.p_offset);
+	for (i = 0; i < nph; i++)
+		if (gelf_getphdr(d->elf, (int)i, ph) && ph->p_type == PT_LOAD &&
+		    (ph->p_flags & PF_X) &&
+		    (!within || (addr >= ph->p_vaddr && addr < ph->p_vaddr + ph->p_filesz)))
 			return 0;
-		}
-	}
 	return -ERANGE;
+}
+
+int pk_dbg_offset(const struct pk_dbg *d, Dwarf_Addr addr, unsigned long *off)
+{
+	GElf_Phdr ph;
+
+	if (exec_segment(d, addr, 1, &ph))
+		return -ERANGE;
+	*off = (unsigned long)(addr - ph.p_vaddr + ph.p_offset);
+	return 0;
 }
 
 int pk_dbg_static_offset(const struct pk_dbg *d, Dwarf_Addr addr, unsigned long *off)
 {
-	size_t i, nph;
 	GElf_Phdr ph;
 
-	if (elf_getphdrnum(d->elf, &nph))
-		return -ERANGE;
 	/* uprobe_events' @+OFFSET counts from where the probed segment says the file starts. */
-	for (i = 0; i < nph; i++) {
-		if (gelf_getphdr(d->elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
-		    (ph.p_flags & PF_X)) {
-			*off = (unsigned long)(addr - (ph.p_vaddr - ph.p_offset));
-			return 0;
-		}
-	}
-	return -ERANGE;
+	if (exec_segment(d, addr, 0, &ph))
+		return -ERANGE;
+	*off = (unsigned long)(addr - (ph.p_vaddr - ph.p_offset));
+	return 0;
 }
